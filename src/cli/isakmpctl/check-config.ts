@@ -1,0 +1,5 @@
+// Placeholder until this subcommand lands.
+export async function run(_argv: string[]): Promise<number> {
+  console.error('isakmpctl check-config: not yet implemented');
+  return 2;
+}
