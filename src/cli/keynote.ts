@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// Placeholder until this binary lands.
+// keynote(1): the KeyNote trust-management tool (verify, sign, sigver, keygen).
 import { realMain } from './main.js';
-realMain(async () => {
-  console.error('keynote: not yet implemented');
-  return 2;
-});
+import { keynoteCommand } from '../policy/tools/keynote-tool.js';
+import { consoleOut } from '../policy/tools/io.js';
+
+realMain((argv) => keynoteCommand(argv, consoleOut));

@@ -1,5 +1,7 @@
-// Placeholder until this subcommand lands.
-export async function run(_argv: string[]): Promise<number> {
-  console.error('isakmpctl policy-test: not yet implemented');
-  return 2;
+// isakmpctl policy-test: evaluate the KeyNote policy against a described SA (see src/policy/tools).
+import { policyTestCommand } from '../../policy/tools/policy-test.js';
+import { consoleOut } from '../../policy/tools/io.js';
+
+export async function run(argv: string[]): Promise<number> {
+  return policyTestCommand(argv, consoleOut);
 }

@@ -1,0 +1,151 @@
+// From isakmpd.conf (the typed model of src/conf) to what the engine needs. Names go to numbers through
+// the wire dictionaries of src/isakmp, so there is one table of algorithm names.
+import type { Config } from '../conf/index.js';
+import type { IpsecId, Phase1Id } from '../conf/index.js';
+import {
+  EspTransformId, GroupDescription, IkeAuthMethod, IkeEncryption, IkeHash, IpsecAuthAlgorithm, numberOf,
+} from '../isakmp/numbers.js';
+import type { ConnectionConfig, EngineConfig, IdSpec, IpsecTransform, PeerConfig, Phase1Transform } from '../ike/config.js';
+import { CIPHER_BY_IKE, HASH_BY_IKE, DH_GROUPS } from '../ike/crypto-adapter.js';
+import type { EspEncr, IntegAlg } from '../ike/types.js';
+
+export interface MappedConfig {
+  engine: EngineConfig;
+  /** Connections to start at startup ([Phase 2] Connections). */
+  active: string[];
+  /** What could not be mapped, for the log: unsupported algorithms, missing sections. */
+  warnings: string[];
+}
+
+const ESP_ENCR: Record<string, EspEncr> = { AES: 'aes-cbc', '3DES': '3des-cbc', NULL: 'null' };
+const INTEG: Record<number, IntegAlg> = { 1: 'hmac-md5', 2: 'hmac-sha1', 5: 'hmac-sha2-256', 6: 'hmac-sha2-384', 7: 'hmac-sha2-512' };
+
+function offer(v: { offer: number } | 'ANY' | null | undefined): number | undefined {
+  return v && v !== 'ANY' ? v.offer : undefined;
+}
+
+function lifeSeconds(life: { type: string | undefined; duration: unknown }[] | 'ANY', def: number): number {
+  if (life === 'ANY') return def;
+  for (const l of life) {
+    if ((l.type ?? '').toUpperCase() === 'SECONDS') {
+      const d = offer(l.duration as { offer: number } | 'ANY' | null | undefined);
+      if (d !== undefined) return d;
+    }
+  }
+  return def;
+}
+
+function phase1IdSpec(id: Phase1Id | undefined): IdSpec | undefined {
+  if (!id?.type) return undefined;
+  const t = id.type.toUpperCase();
+  if ((t === 'IPV4_ADDR' || t === 'IPV6_ADDR') && id.address) return { type: t, address: id.address };
+  if ((t === 'IPV4_ADDR_SUBNET' || t === 'IPV6_ADDR_SUBNET') && id.network && id.netmask) return { type: t, network: id.network, netmask: id.netmask };
+  if ((t === 'FQDN' || t === 'USER_FQDN' || t === 'KEY_ID') && id.name) return { type: t, name: id.name };
+  return undefined;
+}
+
+function ipsecIdSpec(id: IpsecId | undefined): IdSpec | undefined {
+  if (!id?.type) return undefined;
+  const t = id.type.toUpperCase();
+  const proto = id.protocol ? (/^\d+$/.test(id.protocol) ? Number(id.protocol) : ({ tcp: 6, udp: 17, icmp: 1 } as Record<string, number>)[id.protocol.toLowerCase()]) : undefined;
+  const port = id.port && /^\d+$/.test(id.port) ? Number(id.port) : undefined;
+  const extra = { ...(proto !== undefined ? { protocol: proto } : {}), ...(port !== undefined ? { port } : {}) };
+  if ((t === 'IPV4_ADDR' || t === 'IPV6_ADDR') && id.address) return { type: t, address: id.address, ...extra };
+  if ((t === 'IPV4_ADDR_SUBNET' || t === 'IPV6_ADDR_SUBNET') && id.network && id.netmask) return { type: t, network: id.network, netmask: id.netmask, ...extra };
+  return undefined;
+}
+
+export function mapConfig(c: Config): MappedConfig {
+  const warnings: string[] = [];
+  const g = c.general();
+  const peers: PeerConfig[] = [];
+  for (const p of c.peers()) {
+    if (!p.presharedKey) {
+      warnings.push(`peer ${p.section}: no pre-shared key (Authentication); only PSK is implemented, peer ignored`);
+      continue;
+    }
+    const prop = c.phase1Proposal(p);
+    const transforms: Phase1Transform[] = [];
+    for (const t of prop?.transforms ?? []) {
+      const encr = numberOf(IkeEncryption, t.encryption ?? '');
+      const hash = numberOf(IkeHash, t.hash ?? '');
+      const auth = numberOf(IkeAuthMethod, t.authMethod ?? 'PRE_SHARED');
+      const group = numberOf(GroupDescription, t.group ?? 'MODP_1024');
+      const keyLength = offer(t.keyLength);
+      if (encr === undefined || !CIPHER_BY_IKE[encr] || hash === undefined || !HASH_BY_IKE[hash] || group === undefined || !DH_GROUPS[group]) {
+        warnings.push(`transform ${t.section}: ${t.encryption}/${t.hash}/${t.group} not implemented, skipped`);
+        continue;
+      }
+      if (auth !== 1) {
+        warnings.push(`transform ${t.section}: authentication ${t.authMethod} not implemented (pre-shared keys only), skipped`);
+        continue;
+      }
+      transforms.push({ encr, hash, auth, group, lifeSeconds: lifeSeconds(t.life, 3600), ...(keyLength ? { keyLength } : {}) });
+    }
+    const id = p.id ? phase1IdSpec(c.phase1Id(p.id)) : undefined;
+    const remoteId = p.remoteId ? phase1IdSpec(c.phase1Id(p.remoteId)) : undefined;
+    peers.push({
+      name: p.section,
+      ...(p.address ? { address: { address: p.address, port: p.port } } : {}),
+      ...(p.localAddress ? { localAddress: p.localAddress } : {}),
+      psk: p.presharedKey,
+      exchange: (prop?.exchangeType ?? 'ID_PROT').toUpperCase() === 'AGGRESSIVE' ? 'aggressive' : 'main',
+      transforms,
+      ...(id ? { id } : {}),
+      ...(remoteId ? { remoteId } : {}),
+    });
+  }
+  const connections: ConnectionConfig[] = [];
+  const active: string[] = [];
+  for (const conn of [...c.connections(), ...c.passiveConnections()]) {
+    if (!conn.isakmpPeer) {
+      warnings.push(`connection ${conn.section}: no ISAKMP-peer`);
+      continue;
+    }
+    const suites = c.phase2Suites(conn).map((s) => {
+      const transforms: IpsecTransform[] = [];
+      for (const proto of s.protocols) {
+        if ((proto.protocolId ?? '').toUpperCase() !== 'IPSEC_ESP') {
+          warnings.push(`suite ${s.section}: protocol ${proto.protocolId} not implemented (ESP only)`);
+          continue;
+        }
+        for (const t of proto.transforms) {
+          const id = (t.transformId ?? '').toUpperCase();
+          const encr = ESP_ENCR[id];
+          const integ = INTEG[numberOf(IpsecAuthAlgorithm, t.authAlgorithm ?? '') ?? -1];
+          if (!encr || !integ || numberOf(EspTransformId, id) === undefined) {
+            warnings.push(`transform ${t.section}: ${t.transformId}/${t.authAlgorithm} not implemented, skipped`);
+            continue;
+          }
+          const group = t.group ? numberOf(GroupDescription, t.group) : undefined;
+          const keyLength = offer(t.keyLength);
+          transforms.push({
+            encr, integ, mode: (t.encapsulationMode ?? 'TUNNEL').toUpperCase() === 'TRANSPORT' ? 'transport' : 'tunnel',
+            lifeSeconds: lifeSeconds(t.life, 1200),
+            ...(encr === 'aes-cbc' ? { keyLength: keyLength ?? 128 } : {}),
+            ...(group ? { pfsGroup: group } : {}),
+          });
+        }
+      }
+      return { name: s.section, transforms };
+    }).filter((s) => s.transforms.length > 0);
+    const localId = conn.localId ? ipsecIdSpec(c.ipsecId(conn.localId)) : undefined;
+    const remoteId = conn.remoteId ? ipsecIdSpec(c.ipsecId(conn.remoteId)) : undefined;
+    connections.push({
+      name: conn.section, peer: conn.isakmpPeer, suites, passive: conn.passive,
+      ...(localId ? { localId } : {}), ...(remoteId ? { remoteId } : {}),
+    });
+    if (!conn.passive) active.push(conn.section);
+  }
+  const phase1ByAddress: Record<string, string> = {};
+  for (const b of c.sectionBindings('Phase 1')) if (b.tag.toLowerCase() !== 'default') phase1ByAddress[b.tag] = b.value;
+  const def = c.get('Phase 1', 'Default');
+  return {
+    engine: {
+      peers, connections, phase1ByAddress, ...(def && peers.some((p) => p.name === def) ? { defaultPeer: def } : {}),
+      retransmits: g.retransmits, exchangeMaxTimeSec: g.exchangeMaxTime,
+    },
+    active,
+    warnings,
+  };
+}

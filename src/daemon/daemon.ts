@@ -1,0 +1,382 @@
+// The isakmpd process: configuration, sockets, FIFO, control socket, pid file, signals and the data plane
+// around the sans-I/O engine. Nothing here decides protocol questions; it feeds the engine and carries
+// out the Effects it returns.
+import fs from 'node:fs';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import type net from 'node:net';
+import { configToJson, formatDiagnostic, loadConfigFile, reloadConfig, runFifoConfigCommand, type Config } from '../conf/index.js';
+import { DataPlane } from '../dataplane/dataplane.js';
+import { IkeEngine, type EngineSnapshot } from '../ike/engine.js';
+import { describePhase1 } from '../ike/proposals.js';
+import { endpointKey, type Command, type Effects, type Endpoint } from '../ike/types.js';
+import { PcapWriter } from '../util/pcap.js';
+import type { DaemonOptions } from './args.js';
+import { mapConfig, type MappedConfig } from './conf-map.js';
+import { startControlServer, type ControlReply, type ControlRequest } from './control-server.js';
+import { DataplaneLink } from './dataplane-link.js';
+import { openFifo, parseFifoLine, type FifoCommand } from './fifo.js';
+import { DaemonLog } from './log.js';
+import { listenAddresses, UdpTransport } from './transport.js';
+
+export class IsakmpDaemon {
+  readonly log: DaemonLog;
+  private config!: Config;
+  private mapped!: MappedConfig;
+  private engine!: IkeEngine;
+  private transport!: UdpTransport;
+  private dp?: DataPlane;
+  private link?: DataplaneLink;
+  private control?: net.Server;
+  private closeFifo?: () => void;
+  private timer?: NodeJS.Timeout;
+  private checkTimer?: NodeJS.Timeout;
+  private dpTimer?: NodeJS.Timeout;
+  private pcap?: { fd: number; writer: PcapWriter; path: string };
+  private passive: boolean;
+  private stopping = false;
+  private readonly pendingSends = new Set<Promise<void>>();
+  private readonly started = Date.now();
+  readonly drops: Record<string, number> = {};
+  private onStopped?: (code: number) => void;
+  private readonly ownFiles: string[] = [];
+
+  constructor(readonly opts: DaemonOptions) {
+    this.log = new DaemonLog({ toStderr: true, verbose: opts.verbose });
+    this.passive = opts.sync;
+  }
+
+  private now(): number {
+    return Math.round(performance.now());
+  }
+
+  /** Starts everything; throws with an operator-readable message when it cannot run. */
+  async start(onStopped: (code: number) => void): Promise<void> {
+    this.onStopped = onStopped;
+    for (const d of this.opts.debug) {
+      const err = this.log.set(d);
+      if (err) throw new Error(`-D: ${err}`);
+    }
+    const r = loadConfigFile(this.opts.configFile, { insecure: this.opts.insecure });
+    for (const d of r.diagnostics) this.log.info('misc', d.severity === 'error' ? 0 : 10, formatDiagnostic(d));
+    if (!r.ok) throw new Error(`configuration ${this.opts.configFile} has errors; not starting`);
+    this.useConfig(r.config);
+    for (const spec of this.config.general().loglevel ?? []) this.log.set(spec);
+    if (this.config.general().logverbose) this.log.verbose = true;
+
+    if (!this.opts.noKernel) {
+      this.dp = new DataPlane({ bypassUdpPorts: [this.opts.port, this.opts.natTPort] });
+      this.link = new DataplaneLink(this.dp, !this.opts.acquireOnly && !this.config.general().acquireOnly, (m) => this.log.info('sysdep', 0, m));
+      this.dp.on('expire', (e) => this.run({ type: 'expire', spi: e.sa.spi, hard: e.kind === 'hard' }));
+      this.dpTimer = setInterval(() => this.dp?.tick(), 1000);
+      this.dpTimer.unref();
+    }
+
+    this.transport = new UdpTransport(
+      (data, from, to) => this.receive(data, from, to),
+      (msg) => this.log.info('transport', 0, msg),
+    );
+    const la = listenAddresses(this.config.general().listenOn, this.opts.family);
+    for (const e of la.errors) this.log.info('transport', 0, e);
+    const bindErrors = await this.transport.bind(la.addresses, this.opts.port, this.opts.noNatT ? undefined : this.opts.natTPort);
+    for (const e of bindErrors) this.log.info('transport', 0, e);
+    if (this.transport.ikeEndpoints().length === 0) throw new Error(`no address to listen on (port ${this.opts.port}): ${bindErrors[0] ?? 'Listen-on matched nothing'}`);
+    this.log.info('transport', 10, `listening on ${this.transport.ikeEndpoints().map(endpointKey).join(', ')}`);
+
+    this.engine = new IkeEngine({ config: this.mapped.engine, local: this.transport.ikeEndpoints() });
+
+    this.closeFifo = openFifo(this.opts.fifo, (l) => this.fifoLine(l), (m) => this.log.info('ui', 0, m));
+    this.control = await startControlServer(this.opts.control, (req) => this.handleControl(req), (m) => this.log.info('ui', 0, m));
+    this.ownFiles.push(this.opts.control);
+    fs.writeFileSync(this.opts.pidFile, `${process.pid}\n`);
+    this.ownFiles.push(this.opts.pidFile);
+    if (this.opts.pcap) this.pcapOn(this.opts.pcapFile);
+
+    this.log.info('misc', 0, `isakmpd started (pid ${process.pid}, config ${this.opts.configFile}, control ${this.opts.control})`);
+    this.startConnections();
+    const every = Math.max(5, this.config.general().checkInterval) * 1000;
+    this.checkTimer = setInterval(() => this.startConnections(), every);
+  }
+
+  private useConfig(c: Config): void {
+    this.config = c;
+    this.mapped = mapConfig(c);
+    for (const w of this.mapped.warnings) this.log.info('misc', w.includes('Default-phase-1') ? 20 : 0, `config: ${w}`);
+    if (this.engine) this.engine.config = this.mapped.engine;
+  }
+
+  /** [Phase 2] Connections are brought up at start and kept up (isakmpd connection.c). */
+  private startConnections(): void {
+    if (this.passive || this.stopping) return;
+    for (const name of this.mapped.active) this.run({ type: 'connect', name });
+  }
+
+  // ---------- engine driving ----------
+
+  private receive(data: Buffer, from: Endpoint, to: Endpoint): void {
+    if (this.stopping) return;
+    this.capture(data, from, to);
+    this.apply(this.engine.receive(data, from, to, this.now()));
+  }
+
+  run(c: Command): void {
+    this.apply(this.engine.command(c, this.now()));
+  }
+
+  private apply(fx: Effects): void {
+    for (const l of fx.log) this.log.event(l);
+    for (const c of fx.install) this.link?.apply(c);
+    for (const o of fx.send) {
+      if (this.passive) {
+        this.drops['passive-mode'] = (this.drops['passive-mode'] ?? 0) + 1;
+        continue;
+      }
+      this.capture(o.plain ?? o.data, o.from, o.to);
+      const p = this.transport.send(o.from, o.to, o.data);
+      this.pendingSends.add(p);
+      void p.then(() => this.pendingSends.delete(p));
+    }
+    if (this.timer) clearTimeout(this.timer);
+    delete this.timer;
+    if (fx.nextTimer !== undefined && !this.stopping) {
+      const delay = Math.max(0, fx.nextTimer - this.now());
+      this.timer = setTimeout(() => this.apply(this.engine.tick(this.now())), Math.min(delay, 2 ** 31 - 1));
+    }
+  }
+
+  private capture(data: Uint8Array, from: Endpoint, to: Endpoint): void {
+    if (!this.pcap) return;
+    try {
+      fs.writeSync(this.pcap.fd, this.pcap.writer.record({ src: from.address, sport: from.port, dst: to.address, dport: to.port }, data, Date.now()));
+    } catch (err) {
+      this.log.info('misc', 0, `pcap: ${(err as Error).message}; capture stopped`);
+      this.pcapOff();
+    }
+  }
+
+  private pcapOn(file: string): void {
+    this.pcapOff();
+    const writer = new PcapWriter();
+    const fd = fs.openSync(file, 'w', 0o600);
+    fs.writeSync(fd, writer.header());
+    this.pcap = { fd, writer, path: file };
+    this.log.info('misc', 10, `plaintext IKE capture to ${file}`);
+  }
+
+  private pcapOff(): void {
+    if (!this.pcap) return;
+    fs.closeSync(this.pcap.fd);
+    delete this.pcap;
+  }
+
+  // ---------- FIFO ----------
+
+  private fifoLine(line: string): void {
+    const c = parseFifoLine(line);
+    if (c === undefined) return;
+    if (typeof c === 'string') {
+      this.log.info('ui', 0, `fifo: ${c}: "${line.slice(0, 80)}"`);
+      return;
+    }
+    this.log.info('ui', 10, `fifo: ${line.trim()}`);
+    void this.fifoCommand(c);
+  }
+
+  private resultFile(): string {
+    return path.join(this.opts.fifo === '-' ? '/var/run' : path.dirname(this.opts.fifo), 'isakmpd.result');
+  }
+
+  async fifoCommand(c: FifoCommand): Promise<void> {
+    switch (c.cmd) {
+      case 'connect': return this.run({ type: 'connect', name: c.name });
+      case 'config': {
+        const r = runFifoConfigCommand(this.config, c.line);
+        for (const d of r.diagnostics) this.log.info('ui', 0, formatDiagnostic(d));
+        if (r.result !== undefined) fs.writeFileSync(this.resultFile(), r.result, { mode: 0o600 });
+        if (r.commit) {
+          this.useConfig(r.commit.config);
+          if (r.commit.connectionsChanged) setTimeout(() => this.startConnections(), 5000).unref();
+        }
+        return;
+      }
+      case 'delete':
+        return this.run({ type: 'delete', icookie: c.icookie, rcookie: c.rcookie, ...(c.messageId !== undefined ? { messageId: c.messageId } : {}) });
+      case 'debug': {
+        const e = this.log.set(c.spec);
+        if (e) this.log.info('ui', 0, e);
+        return;
+      }
+      case 'debug-toggle': return this.log.toggle();
+      case 'mode':
+        this.passive = c.passive;
+        this.log.info('ui', 0, `now ${c.passive ? 'passive' : 'active'}`);
+        if (!c.passive) this.startConnections();
+        return;
+      case 'pcap':
+        if (c.on) this.pcapOn(c.path ?? this.opts.pcapFile);
+        else this.pcapOff();
+        return;
+      case 'quit': return this.stop(0);
+      case 'reload':
+        this.reload();
+        return;
+      case 'report':
+        this.log.info('misc', 0, `report: ${JSON.stringify(this.engine.snapshot())}`);
+        this.log.info('misc', 0, `report: stats ${JSON.stringify(this.stats())}`);
+        return;
+      case 'sa-dump':
+        fs.writeFileSync(this.resultFile(), saDump(this.engine.snapshot()), { mode: 0o600 });
+        return;
+      case 'teardown': {
+        const isAddr = /^[0-9.]+$|:/.test(c.target);
+        return this.run(isAddr ? { type: 'teardown', address: c.target } : { type: 'teardown', name: c.target, phase: c.phase });
+      }
+      case 'teardown-all': return this.run({ type: 'teardown-all' });
+    }
+  }
+
+  reload(): { ok: boolean; messages: string[] } {
+    const r = reloadConfig(this.config, this.opts.configFile, { insecure: this.opts.insecure });
+    const messages = r.diagnostics.map(formatDiagnostic);
+    for (const m of messages) this.log.info('misc', 0, m);
+    if (r.replaced) {
+      this.useConfig(r.config);
+      this.log.info('misc', 0, `configuration reloaded (generation ${r.config.generation})`);
+      this.startConnections();
+    }
+    return { ok: r.replaced, messages };
+  }
+
+  // ---------- control socket ----------
+
+  stats(): Record<string, unknown> {
+    const s = this.engine.stats;
+    return {
+      uptimeSec: Math.round((Date.now() - this.started) / 1000),
+      ike: { ...s, dropped: { ...s.dropped, ...this.drops } },
+      transport: this.transport.stats,
+      ...(this.dp ? { dataplane: this.dp.stats() } : {}),
+    };
+  }
+
+  private async handleControl(req: ControlRequest): Promise<ControlReply> {
+    switch (req.cmd) {
+      case 'show':
+        switch (req.what) {
+          case 'sa': {
+            const snap = this.engine.snapshot();
+            const counters = this.dp ? this.dp.listSas().map((s) => ({ spi: `0x${s.spi.toString(16).padStart(8, '0')}`, dst: s.dst, bytes: s.counters.bytes, packets: s.counters.packets, label: s.label ?? '' })) : [];
+            return { ok: true, isakmp: snap.isakmp, ipsec: snap.ipsec, dataplane: counters };
+          }
+          case 'flows':
+            return { ok: true, flows: this.dp ? this.dp.listFlows().map((f) => ({ id: f.id, direction: f.direction, type: f.type, src: f.selector.src, dst: f.selector.dst, peer: f.peer ?? '', hits: f.hits })) : [] };
+          case 'peers': {
+            const snap = this.engine.snapshot();
+            return {
+              ok: true,
+              peers: this.mapped.engine.peers.map((p) => ({
+                name: p.name,
+                address: p.address ? endpointKey(p.address) : 'any',
+                exchange: p.exchange,
+                transforms: p.transforms.map((t) => { const d = describePhase1(t); return `${d.encr}-${d.hash}-grp${d.group}`; }),
+                phase1: snap.isakmp.filter((s) => s.peer === p.name).map((s) => s.state),
+                connections: this.mapped.engine.connections.filter((c) => c.peer === p.name).map((c) => c.name),
+              })),
+            };
+          }
+          case 'stats':
+            return { ok: true, stats: this.stats() };
+          case 'config':
+            return { ok: true, config: configToJson(this.config) };
+          default:
+            return { ok: false, error: `show: unknown object '${String(req.what)}' (sa, flows, peers, stats, config)` };
+        }
+      case 'connect':
+        if (typeof req.name !== 'string' || !req.name) return { ok: false, error: 'connect: name missing' };
+        if (!this.mapped.engine.connections.some((c) => c.name.toLowerCase() === (req.name as string).toLowerCase())) {
+          return { ok: false, error: `connect: no connection named ${req.name}` };
+        }
+        this.run({ type: 'connect', name: req.name });
+        return { ok: true };
+      case 'teardown': {
+        if (typeof req.target !== 'string' || !req.target) return { ok: false, error: 'teardown: name or address missing' };
+        await this.fifoCommand({ cmd: 'teardown', phase: req.phase === 1 ? 1 : 2, target: req.target });
+        return { ok: true };
+      }
+      case 'reload': {
+        const r = this.reload();
+        return r.ok ? { ok: true, messages: r.messages } : { ok: false, error: r.messages.join('\n') };
+      }
+      case 'debug': {
+        const e = this.log.set(`${String(req.class)}=${String(req.level)}`);
+        return e ? { ok: false, error: e } : { ok: true };
+      }
+      case 'ipsecadm': {
+        if (!this.dp) return { ok: false, error: 'no data plane (-n)' };
+        const modPath = '../dataplane/control.js';
+        try {
+          const m = (await import(modPath)) as { handleIpsecadmRequest?: (dp: DataPlane, r: unknown) => unknown };
+          if (!m.handleIpsecadmRequest) return { ok: false, error: 'ipsecadm requests are not supported by this data plane' };
+          return (await m.handleIpsecadmRequest(this.dp, req)) as ControlReply;
+        } catch (err) {
+          return { ok: false, error: `ipsecadm: ${(err as Error).message}` };
+        }
+      }
+      case 'stop':
+        setImmediate(() => void this.stop(0));
+        return { ok: true };
+      default:
+        return { ok: false, error: `unknown command '${String(req.cmd)}'` };
+    }
+  }
+
+  // ---------- shutdown ----------
+
+  /** SIGTERM / FIFO Q: Deletes for phase 2 then phase 1 (unless -S or Delete-SAs=no), then exit. */
+  async stop(code: number): Promise<void> {
+    if (this.stopping) return;
+    const sendDeletes = !this.opts.sync && !!this.config && this.config.general().deleteSAs;
+    this.log.info('misc', 0, `shutting down${sendDeletes ? ', sending Deletes' : ''}`);
+    if (this.engine) this.apply(this.engine.command({ type: 'shutdown', sendDeletes }, this.now()));
+    this.stopping = true;
+    await Promise.race([Promise.all([...this.pendingSends]), new Promise((r) => setTimeout(r, 2000))]);
+    if (this.timer) clearTimeout(this.timer);
+    if (this.checkTimer) clearInterval(this.checkTimer);
+    if (this.dpTimer) clearInterval(this.dpTimer);
+    this.transport?.close();
+    this.closeFifo?.();
+    this.pcapOff();
+    await new Promise<void>((r) => (this.control ? this.control.close(() => r()) : r()));
+    for (const f of this.ownFiles) {
+      try {
+        fs.unlinkSync(f);
+      } catch {
+        // already gone
+      }
+    }
+    await this.log.close();
+    this.onStopped?.(code);
+  }
+}
+
+/** FIFO `S`: isakmpd's sa_dump_all format, one block per SA. */
+export function saDump(s: EngineSnapshot): string {
+  const out: string[] = [];
+  for (const sa of s.isakmp) {
+    out.push(`SA name: ${sa.peer} (Phase 1/${sa.role === 'initiator' ? 'Initiator' : 'Responder'})`);
+    out.push(`src: ${sa.local} dst: ${sa.remote}`);
+    if (sa.expiresInSec !== undefined) out.push(`Hard timeout in ${sa.expiresInSec} seconds`);
+    out.push(`Flags 0x${(sa.state === 'ESTABLISHED' ? 1 : 0).toString(16).padStart(8, '0')}`);
+    out.push(`icookie ${sa.icookie} rcookie ${sa.rcookie}`, '');
+  }
+  for (const sa of s.ipsec) {
+    out.push(`SA name: ${sa.connection} (Phase 2)`);
+    out.push(`src: ${sa.local} dst: ${sa.remote}`);
+    out.push(`Hard timeout in ${sa.expiresInSec} seconds`);
+    out.push('Flags 0x00000001');
+    out.push(`SPI 0: ${String(sa.spiIn).slice(2)}`, `SPI 1: ${String(sa.spiOut).slice(2)}`);
+    out.push(`Transform: IPsec ESP ${sa.mode} ${sa.encr} ${sa.integ}${sa.pfsGroup ? ` PFS group ${sa.pfsGroup}` : ''}`);
+    out.push(`Flow: ${sa.localSelector} <-> ${sa.remoteSelector}`, '');
+  }
+  return out.join('\n') + (out.length ? '\n' : '');
+}

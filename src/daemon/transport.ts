@@ -1,0 +1,120 @@
+// UDP sockets for IKE: one per listen address on the IKE port (-p) and, unless -T, on the NAT-T port (-N).
+// isakmpd binds each interface address rather than the wildcard so it knows which address a datagram
+// reached (Node has no IP_PKTINFO); we do the same.
+import dgram from 'node:dgram';
+import net from 'node:net';
+import os from 'node:os';
+import type { Endpoint } from '../ike/types.js';
+
+export interface Bound {
+  socket: dgram.Socket;
+  local: Endpoint;
+  natT: boolean;
+}
+
+export interface TransportStats {
+  received: number;
+  sent: number;
+  sendErrors: number;
+  oversize: number;
+}
+
+export type Receive = (data: Buffer, from: Endpoint, to: Endpoint, natT: boolean) => void;
+
+/** Listen-on entries are addresses or interface names; without it, every interface address is used. */
+export function listenAddresses(listenOn: string[] | undefined, family?: 4 | 6): { addresses: string[]; errors: string[] } {
+  const ifs = os.networkInterfaces();
+  const errors: string[] = [];
+  const out: string[] = [];
+  const fam = (a: string): boolean => (family === 4 ? net.isIPv4(a) : family === 6 ? net.isIPv6(a) : true);
+  const all = Object.values(ifs).flat().filter((i): i is os.NetworkInterfaceInfo => !!i && !(i.family === 'IPv6' && i.scopeid));
+  if (!listenOn || listenOn.length === 0) {
+    for (const i of all) if (fam(i.address)) out.push(i.address);
+  } else {
+    for (const entry of listenOn) {
+      if (net.isIP(entry)) {
+        if (fam(entry)) out.push(entry);
+      } else if (ifs[entry]) {
+        for (const i of ifs[entry]!) if (fam(i.address) && !(i.family === 'IPv6' && i.scopeid)) out.push(i.address);
+      } else errors.push(`Listen-on: '${entry}' is neither an address nor an interface`);
+    }
+  }
+  return { addresses: [...new Set(out)], errors };
+}
+
+export class UdpTransport {
+  readonly bound: Bound[] = [];
+  readonly stats: TransportStats = { received: 0, sent: 0, sendErrors: 0, oversize: 0 };
+
+  constructor(private readonly onReceive: Receive, private readonly onError: (msg: string) => void) {}
+
+  async bind(addresses: string[], port: number, natTPort: number | undefined): Promise<string[]> {
+    const errors: string[] = [];
+    for (const address of addresses) {
+      for (const [p, natT] of [[port, false], ...(natTPort ? [[natTPort, true]] : [])] as [number, boolean][]) {
+        const socket = dgram.createSocket({ type: net.isIPv6(address) ? 'udp6' : 'udp4', reuseAddr: false });
+        try {
+          await new Promise<void>((resolve, reject) => {
+            socket.once('error', reject);
+            socket.bind(p, address, () => {
+              socket.off('error', reject);
+              resolve();
+            });
+          });
+        } catch (err) {
+          socket.close();
+          errors.push(`cannot bind ${address}:${p}: ${(err as Error).message}`);
+          continue;
+        }
+        const local = { address, port: p };
+        socket.on('message', (msg, rinfo) => {
+          this.stats.received++;
+          this.onReceive(msg, { address: rinfo.address, port: rinfo.port }, local, natT);
+        });
+        socket.on('error', (err) => this.onError(`socket ${address}:${p}: ${err.message}`));
+        this.bound.push({ socket, local, natT });
+      }
+    }
+    return errors;
+  }
+
+  /** The IKE (not NAT-T) endpoints, for the engine to initiate from. */
+  ikeEndpoints(): Endpoint[] {
+    return this.bound.filter((b) => !b.natT).map((b) => b.local);
+  }
+
+  send(from: Endpoint, to: Endpoint, data: Uint8Array): Promise<void> {
+    const v6 = net.isIPv6(to.address);
+    const b =
+      this.bound.find((x) => x.local.address === from.address && x.local.port === from.port) ??
+      this.bound.find((x) => !x.natT && net.isIPv6(x.local.address) === v6);
+    if (!b) {
+      this.stats.sendErrors++;
+      this.onError(`no socket to send to ${to.address}:${to.port}`);
+      return Promise.resolve();
+    }
+    if (data.length > 65507) {
+      this.stats.oversize++;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      b.socket.send(data, to.port, to.address, (err) => {
+        if (err) {
+          this.stats.sendErrors++;
+          this.onError(`send to ${to.address}:${to.port}: ${err.message}`);
+        } else this.stats.sent++;
+        resolve();
+      });
+    });
+  }
+
+  close(): void {
+    for (const b of this.bound.splice(0)) {
+      try {
+        b.socket.close();
+      } catch {
+        // already closed
+      }
+    }
+  }
+}

@@ -1,0 +1,84 @@
+// What the engine needs to know about peers and connections. The daemon builds this from isakmpd.conf;
+// tests build it directly. Names follow isakmpd.conf(5) so the mapping stays obvious.
+import type { Endpoint, EspEncr, IntegAlg } from './types.js';
+
+export interface Phase1Transform {
+  /** IKE ENCRYPTION_ALGORITHM value (numbers.ts IkeEncr). */
+  encr: number;
+  keyLength?: number;
+  /** IKE HASH_ALGORITHM value. */
+  hash: number;
+  /** AUTHENTICATION_METHOD; only PRE_SHARED is implemented here. */
+  auth: number;
+  group: number;
+  lifeSeconds: number;
+}
+
+/** An ID as isakmpd's <Phase1-ID>/<IPsec-ID> sections describe it. */
+export type IdSpec =
+  | { type: 'IPV4_ADDR' | 'IPV6_ADDR'; address: string; protocol?: number; port?: number }
+  | { type: 'IPV4_ADDR_SUBNET' | 'IPV6_ADDR_SUBNET'; network: string; netmask: string; protocol?: number; port?: number }
+  | { type: 'FQDN' | 'USER_FQDN' | 'KEY_ID'; name: string };
+
+export interface PeerConfig {
+  name: string;
+  /** Where to send; for a Default (any address) peer this is absent. */
+  address?: Endpoint;
+  localAddress?: string;
+  psk: Uint8Array;
+  exchange: 'main' | 'aggressive';
+  transforms: Phase1Transform[];
+  /** Our phase 1 ID; default: our address. */
+  id?: IdSpec;
+  /** The phase 1 ID the peer must send; default: its address. */
+  remoteId?: IdSpec;
+}
+
+export interface IpsecTransform {
+  encr: EspEncr;
+  keyLength?: number;
+  integ: IntegAlg;
+  mode: 'tunnel' | 'transport';
+  /** GROUP_DESCRIPTION: PFS with this group. */
+  pfsGroup?: number;
+  lifeSeconds: number;
+}
+/** A suite is one proposal; isakmpd sends each suite as its own proposal. */
+export interface IpsecSuite {
+  name: string;
+  transforms: IpsecTransform[];
+}
+
+export interface ConnectionConfig {
+  name: string;
+  peer: string;
+  suites: IpsecSuite[];
+  localId?: IdSpec;
+  remoteId?: IdSpec;
+  /** Active connections are started at startup and kept up; passive ones are only accepted. */
+  passive?: boolean;
+}
+
+/** Quick Mode responder policy check (KeyNote when Use-Keynote is on). */
+export type Phase2Policy = (q: {
+  peer: string;
+  remoteAddress: string;
+  connection?: string;
+  localSelector: string;
+  remoteSelector: string;
+  sa: { encr: EspEncr; keyLength: number; integ: IntegAlg; mode: string; pfsGroup?: number; lifeSeconds: number };
+  phase1: { encr: string; hash: string; group: number };
+}) => { allow: true } | { allow: false; reason: string };
+
+export interface EngineConfig {
+  peers: PeerConfig[];
+  connections: ConnectionConfig[];
+  /** [Phase 1] <address>=peer lookups; `Default` covers unknown addresses. */
+  phase1ByAddress: Record<string, string>;
+  defaultPeer?: string;
+  retransmits: number;
+  exchangeMaxTimeSec: number;
+  policy?: Phase2Policy;
+}
+
+export const DEFAULTS = { retransmits: 3, exchangeMaxTimeSec: 120 } as const;

@@ -1,0 +1,100 @@
+// Identification payloads (RFC 2407 4.6.2): building them from config and printing them as isakmpd does.
+import net from 'node:net';
+import type { IdSpec } from './config.js';
+import { IdType, Payload } from './numbers.js';
+import type { PayloadBody } from './wire.js';
+
+export type IdPayload = Extract<PayloadBody, { idType: number }>;
+
+function addrBytes(a: string): Buffer | undefined {
+  if (net.isIPv4(a)) return Buffer.from(a.split('.').map(Number));
+  if (net.isIPv6(a)) {
+    const [head, tail] = a.includes('::') ? a.split('::') : [a, undefined];
+    const h = head ? head.split(':') : [];
+    const t = tail ? tail.split(':') : [];
+    // an embedded dotted quad is not expected in config IDs
+    const fill = tail !== undefined ? Array(8 - h.length - t.length).fill('0') : [];
+    const groups = [...h, ...fill, ...t];
+    if (groups.length !== 8) return undefined;
+    const b = Buffer.alloc(16);
+    groups.forEach((g, i) => b.writeUInt16BE(parseInt(g || '0', 16), i * 2));
+    return b;
+  }
+  return undefined;
+}
+
+function addrText(b: Buffer): string {
+  if (b.length === 4) return [...b].join('.');
+  const parts: string[] = [];
+  for (let i = 0; i < 16; i += 2) parts.push(b.readUInt16BE(i).toString(16));
+  return parts.join(':').replace(/(^|:)0(:0)+(:|$)/, '::').replace(/:{3,}/, '::');
+}
+
+export function idFromSpec(s: IdSpec): IdPayload | undefined {
+  const base = { type: Payload.ID, protocol: 'protocol' in s ? s.protocol ?? 0 : 0, port: 'port' in s ? s.port ?? 0 : 0 } as const;
+  switch (s.type) {
+    case 'IPV4_ADDR':
+    case 'IPV6_ADDR': {
+      const b = addrBytes(s.address);
+      if (!b || b.length !== (s.type === 'IPV4_ADDR' ? 4 : 16)) return undefined;
+      return { ...base, idType: IdType[s.type], data: b };
+    }
+    case 'IPV4_ADDR_SUBNET':
+    case 'IPV6_ADDR_SUBNET': {
+      const n = addrBytes(s.network);
+      const m = addrBytes(s.netmask);
+      const len = s.type === 'IPV4_ADDR_SUBNET' ? 4 : 16;
+      if (!n || !m || n.length !== len || m.length !== len) return undefined;
+      return { ...base, idType: IdType[s.type], data: Buffer.concat([n, m]) };
+    }
+    default:
+      return { ...base, idType: IdType[s.type], data: Buffer.from(s.name, 'utf8') };
+  }
+}
+
+/** An address as an ID: the default when no ID section is configured. */
+export const idForAddress = (address: string): IdPayload =>
+  idFromSpec(net.isIPv6(address) ? { type: 'IPV6_ADDR', address } : { type: 'IPV4_ADDR', address: address })!;
+
+const maskBits = (m: Buffer): number => [...m].reduce((n, b) => n + b.toString(2).replace(/0/g, '').length, 0);
+
+/** "192.0.2.0/24", "198.51.100.7/32", "fqdn/host.example" and, with a protocol, ":17/500". */
+export function idText(p: { idType: number; protocol: number; port: number; data: Buffer }): string {
+  let s: string;
+  switch (p.idType) {
+    case IdType.IPV4_ADDR:
+    case IdType.IPV6_ADDR:
+      s = p.data.length === 4 || p.data.length === 16 ? `${addrText(p.data)}/${p.data.length * 8}` : '<bad address>';
+      break;
+    case IdType.IPV4_ADDR_SUBNET:
+    case IdType.IPV6_ADDR_SUBNET: {
+      const h = p.data.length / 2;
+      s = h === 4 || h === 16 ? `${addrText(p.data.subarray(0, h))}/${maskBits(p.data.subarray(h))}` : '<bad subnet>';
+      break;
+    }
+    case IdType.FQDN:
+      s = `fqdn/${p.data.toString('utf8')}`;
+      break;
+    case IdType.USER_FQDN:
+      s = `ufqdn/${p.data.toString('utf8')}`;
+      break;
+    case IdType.KEY_ID:
+      s = `keyid/${p.data.toString('hex')}`;
+      break;
+    default:
+      s = `id${p.idType}/${p.data.toString('hex')}`;
+  }
+  return p.protocol ? `${s}:${p.protocol}/${p.port}` : s;
+}
+
+export const sameId = (a: { idType: number; protocol: number; port: number; data: Buffer }, b: IdPayload): boolean =>
+  a.idType === b.idType && a.protocol === b.protocol && a.port === b.port && a.data.equals(b.data);
+
+/** The ID payload body bytes that go into HASH_I/HASH_R and Quick Mode hashes. */
+export function idBody(p: IdPayload): Buffer {
+  const h = Buffer.alloc(4);
+  h[0] = p.idType;
+  h[1] = p.protocol;
+  h.writeUInt16BE(p.port, 2);
+  return Buffer.concat([h, p.data]);
+}

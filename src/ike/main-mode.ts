@@ -1,0 +1,280 @@
+// Main Mode (identity protection, RFC 2409 5) with pre-shared keys, both roles.
+// Steps follow MAIN_MODE in scripts.ts: SA / SA / KE,NONCE / KE,NONCE / ID,HASH / ID,HASH.
+import type { PeerConfig } from './config.js';
+import {
+  CIPHER_BY_IKE, derivePhase1PskKeys, dhCreate, HASH_BY_IKE, phase1Hash,
+} from './crypto-adapter.js';
+import type { IkeEngine } from './engine.js';
+import { idBody, idForAddress, idFromSpec, idText, sameId, type IdPayload } from './ids.js';
+import { buildMessage, openMessage } from './message.js';
+import { sendUnprotectedNotify } from './informational.js';
+import { DOI_IPSEC, Exchange, Payload, Proto, SIT_IDENTITY_ONLY } from './numbers.js';
+import { acceptPhase1Reply, choosePhase1, phase1Proposal } from './proposals.js';
+import { newXmit, type IsakmpSa } from './sa.js';
+import { MAIN_MODE, checkStep } from './scripts.js';
+import { endpointKey, refuse, type Endpoint, type Refusal } from './types.js';
+import { encodePayloads, encodeSaBody, payloadsOf, type DecodedPayload, type Header, type PayloadBody } from './wire.js';
+
+const NONCE_LEN = 20;
+
+function send(e: IkeEngine, sa: IsakmpSa, payloads: PayloadBody[], encrypt: boolean, awaitReply: boolean): void {
+  const { bytes } = encodePayloads(payloads);
+  const crypt = encrypt ? { cipher: sa.cipher!, key: sa.keys!.encKey, iv: sa.iv! } : undefined;
+  const m = buildMessage({ icookie: sa.icookie, rcookie: sa.rcookie, exchange: Exchange.ID_PROT, messageId: 0 }, payloads[0]!.type, bytes, crypt);
+  if (m.nextIv) sa.iv = m.nextIv;
+  e.sendTracked(sa.xmit, { from: sa.local, to: sa.remote, data: m.data, plain: m.plain }, awaitReply);
+}
+
+export function mainModeInitiate(e: IkeEngine, peer: PeerConfig, pending: string[]): IsakmpSa {
+  const remote = peer.address!;
+  const sa: IsakmpSa = {
+    serial: e.newSerial(), icookie: e.random(8), rcookie: Buffer.alloc(8), initiator: true, peer,
+    local: e.localFor(remote, peer), remote, state: 'SA', step: 1, offered: peer.transforms,
+    xmit: newXmit(e.now), createdAt: e.now, pending: [...pending], usedMessageIds: new Set(),
+  };
+  e.sas.set(sa.icookie.toString('hex'), sa);
+  const proposal = phase1Proposal(peer.transforms);
+  sa.saiB = encodeSaBody(DOI_IPSEC, SIT_IDENTITY_ONLY, [proposal]);
+  e.log('exchange', 10, `starting Main Mode with ${peer.name} ${endpointKey(remote)}`);
+  send(e, sa, [{ type: Payload.SA, doi: DOI_IPSEC, situation: SIT_IDENTITY_ONLY, proposals: [proposal] }], false, true);
+  return sa;
+}
+
+function peerFor(e: IkeEngine, from: Endpoint): PeerConfig | undefined {
+  const byAddr = e.config.phase1ByAddress[from.address];
+  if (byAddr) return e.peerByName(byAddr);
+  for (const p of e.config.peers) if (p.address?.address === from.address) return p;
+  return e.config.defaultPeer ? e.peerByName(e.config.defaultPeer) : undefined;
+}
+
+function one<T extends PayloadBody>(ps: DecodedPayload[], type: number): T & DecodedPayload {
+  return payloadsOf<T>({ payloads: ps }, type)[0]!;
+}
+
+/** Entry for every ID_PROT datagram; `sa` is the SA its initiator cookie names, if any. */
+export function mainModeReceive(e: IkeEngine, sa: IsakmpSa | undefined, h: Header, datagram: Uint8Array, from: Endpoint, to: Endpoint): void {
+  if (!sa) {
+    if (!h.rcookie.every((b) => b === 0)) {
+      e.drop('invalid_cookie');
+      return;
+    }
+    responderStart(e, h, datagram, from, to);
+    return;
+  }
+  if (e.isDuplicate(sa.xmit, datagram)) return;
+  if (sa.state === 'ESTABLISHED' || sa.state === 'DEAD') {
+    e.drop('main-mode-after-established');
+    return;
+  }
+  const step = MAIN_MODE[sa.step];
+  const expectedBy = sa.initiator ? 'responder' : 'initiator';
+  if (!step || step.by !== expectedBy) {
+    e.drop('unexpected-message');
+    return;
+  }
+  if (sa.initiator && sa.step === 1) sa.rcookie = Buffer.from(h.rcookie);
+  const encrypted = (h.flags & 1) !== 0;
+  const crypt = encrypted && sa.keys ? { cipher: sa.cipher!, key: sa.keys.encKey, iv: sa.iv! } : undefined;
+  const opened = openMessage(h, datagram, crypt);
+  if ('notify' in opened) {
+    const r = sa.step >= 4 ? { ...opened, reason: `${opened.reason} (decryption failed: pre-shared key mismatch?)` } : opened;
+    e.drop(opened.notify.toLowerCase());
+    e.failPhase1(sa, r.reason, r);
+    return;
+  }
+  const bad = checkStep(step, opened.payloads.map((p) => p.type), encrypted);
+  if (bad) {
+    e.drop(bad.notify.toLowerCase());
+    e.failPhase1(sa, bad.reason, bad);
+    return;
+  }
+  const r = (sa.initiator ? initiatorStep : responderStep)(e, sa, opened.payloads, opened.nextIv);
+  if (r) {
+    e.failPhase1(sa, `${r.reason} (${r.notify})`, r);
+    return;
+  }
+  e.remember(sa.xmit, datagram);
+}
+
+function responderStart(e: IkeEngine, h: Header, datagram: Uint8Array, from: Endpoint, to: Endpoint): void {
+  if (h.flags & 1) {
+    e.drop('encrypted-first-message');
+    return;
+  }
+  const opened = openMessage(h, datagram);
+  if ('notify' in opened) {
+    e.drop(opened.notify.toLowerCase());
+    return;
+  }
+  const bad = checkStep(MAIN_MODE[0]!, opened.payloads.map((p) => p.type), false);
+  if (bad) {
+    e.drop(bad.notify.toLowerCase());
+    return;
+  }
+  const peer = peerFor(e, from);
+  if (!peer) {
+    e.drop('no-peer-config');
+    e.log('negotiation', 10, `no [Phase 1] section for ${from.address}, ignoring Main Mode`);
+    return;
+  }
+  const sa: IsakmpSa = {
+    serial: e.newSerial(), icookie: Buffer.from(h.icookie), rcookie: e.random(8), initiator: false, peer,
+    local: to, remote: from, state: 'SA', step: 2, offered: peer.transforms,
+    xmit: newXmit(e.now), createdAt: e.now, pending: [], usedMessageIds: new Set(),
+  };
+  const sap = one<Extract<PayloadBody, { situation: number }>>(opened.payloads, Payload.SA);
+  let r: Refusal | undefined;
+  const choice = sap.doi !== DOI_IPSEC || sap.situation !== SIT_IDENTITY_ONLY ? undefined : choosePhase1(sap.proposals, peer.transforms);
+  if (sap.doi !== DOI_IPSEC) r = refuse('DOI_NOT_SUPPORTED', `DOI ${sap.doi}`);
+  else if (sap.situation !== SIT_IDENTITY_ONLY) r = refuse('SITUATION_NOT_SUPPORTED', `situation ${sap.situation}`);
+  else if (!choice) r = refuse('NO_PROPOSAL_CHOSEN', `no acceptable transform among ${sap.proposals.reduce((n, p) => n + p.transforms.length, 0)} offered by ${peer.name}`);
+  if (r || !choice) {
+    e.stats.failures++;
+    e.drop(r!.notify.toLowerCase());
+    e.log('negotiation', 0, `Main Mode from ${endpointKey(from)} refused: ${r!.reason}`, 'failed');
+    sendUnprotectedNotify(e, sa, r!.notify);
+    return;
+  }
+  sa.transform = choice.chosen;
+  sa.saiB = Buffer.from(sap.body);
+  e.sas.set(sa.icookie.toString('hex'), sa);
+  e.remember(sa.xmit, datagram);
+  e.log('exchange', 10, `Main Mode from ${peer.name} ${endpointKey(from)}: transform chosen`);
+  const prop = sap.proposals.find((p) => p.transforms.includes(choice.transform))!;
+  send(e, sa, [{
+    type: Payload.SA, doi: DOI_IPSEC, situation: SIT_IDENTITY_ONLY,
+    proposals: [{ num: prop.num, protocol: Proto.ISAKMP, spi: Buffer.alloc(0), transforms: [choice.transform] }],
+  }], false, true);
+}
+
+function keyExchange(e: IkeEngine, sa: IsakmpSa, peerKe: Buffer): Refusal | undefined {
+  const t = sa.transform!;
+  sa.dh ??= dhCreate(t.group, (n) => e.random(n));
+  if (!sa.dh) return refuse('NO_PROPOSAL_CHOSEN', `group ${t.group} not available`);
+  const gxy = sa.dh.shared(peerKe);
+  if (!gxy) return refuse('INVALID_KEY_INFORMATION', `unusable KE value (${peerKe.length} bytes)`);
+  const cipher = CIPHER_BY_IKE[t.encr]!;
+  sa.cipher = cipher;
+  sa.hashName = HASH_BY_IKE[t.hash]!;
+  if (sa.initiator) sa.gxr = peerKe;
+  else sa.gxi = peerKe;
+  sa.keys = derivePhase1PskKeys({
+    hash: sa.hashName, cipher, keyBytes: cipher.keyBytes(t.keyLength)!, psk: sa.peer.psk, ni: sa.ni!, nr: sa.nr!, gxy,
+    gxi: sa.gxi!, gxr: sa.gxr!, icookie: sa.icookie, rcookie: sa.rcookie,
+  });
+  sa.iv = sa.keys.iv;
+  e.log('crypto', 99, `SKEYID ${sa.keys.skeyid.toString('hex')} SKEYID_d ${sa.keys.skeyidD.toString('hex')} SKEYID_a ${sa.keys.skeyidA.toString('hex')} SKEYID_e ${sa.keys.skeyidE.toString('hex')}`);
+  return undefined;
+}
+
+function checkKeNonce(e: IkeEngine, sa: IsakmpSa, ps: DecodedPayload[]): { ke: Buffer; nonce: Buffer } | Refusal {
+  const ke = one<{ type: number; data: Buffer }>(ps, Payload.KE).data;
+  const nonce = one<{ type: number; data: Buffer }>(ps, Payload.NONCE).data;
+  if (nonce.length < 8 || nonce.length > 256) return refuse('PAYLOAD_MALFORMED', `nonce of ${nonce.length} bytes`);
+  void e;
+  void sa;
+  return { ke, nonce };
+}
+
+function ownId(sa: IsakmpSa): IdPayload {
+  return (sa.peer.id && idFromSpec(sa.peer.id)) || idForAddress(sa.local.address);
+}
+
+/** The ID the peer must present: Remote-ID if configured, else its address when the peer section names one. */
+function checkPeerId(sa: IsakmpSa, got: IdPayload): Refusal | undefined {
+  const want = sa.peer.remoteId ? idFromSpec(sa.peer.remoteId) : sa.peer.address ? idForAddress(sa.remote.address) : undefined;
+  if (want && !sameId(got, want)) return refuse('INVALID_ID_INFORMATION', `peer ID ${idText(got)} is not the expected ${idText(want)}`);
+  return undefined;
+}
+
+function authPayloads(sa: IsakmpSa, forInitiator: boolean): PayloadBody[] {
+  const id = ownId(sa);
+  const h = phase1Hash(sa.hashName!, sa.keys!.skeyid, forInitiator, {
+    gxi: sa.gxi!, gxr: sa.gxr!, icookie: sa.icookie, rcookie: sa.rcookie, saiB: sa.saiB!, idB: idBody(id),
+  });
+  if (forInitiator) sa.idI = idText(id);
+  else sa.idR = idText(id);
+  return [id, { type: Payload.HASH, data: h }];
+}
+
+function verifyAuth(sa: IsakmpSa, ps: DecodedPayload[], fromInitiator: boolean): Refusal | undefined {
+  const id = one<IdPayload>(ps, Payload.ID);
+  const hashP = payloadsOf<{ type: number; data: Buffer }>({ payloads: ps }, Payload.HASH)[0];
+  if (!hashP) return refuse('AUTHENTICATION_FAILED', 'signature authentication is not configured for this peer');
+  const bad = checkPeerId(sa, id);
+  if (bad) return bad;
+  const want = phase1Hash(sa.hashName!, sa.keys!.skeyid, fromInitiator, {
+    gxi: sa.gxi!, gxr: sa.gxr!, icookie: sa.icookie, rcookie: sa.rcookie, saiB: sa.saiB!, idB: Buffer.from(id.body),
+  });
+  if (!want.equals(hashP.data)) return refuse('INVALID_HASH_INFORMATION', `HASH_${fromInitiator ? 'I' : 'R'} mismatch (pre-shared key mismatch?)`);
+  if (fromInitiator) sa.idI = idText(id);
+  else sa.idR = idText(id);
+  return undefined;
+}
+
+function initiatorStep(e: IkeEngine, sa: IsakmpSa, ps: DecodedPayload[], nextIv?: Buffer): Refusal | undefined {
+  switch (sa.step) {
+    case 1: {
+      const sap = one<Extract<PayloadBody, { situation: number }>>(ps, Payload.SA);
+      const t = acceptPhase1Reply(sap.proposals, sa.offered);
+      if (!t) return refuse('NO_PROPOSAL_CHOSEN', 'responder chose a transform we did not offer');
+      sa.transform = t;
+      sa.dh = dhCreate(t.group, (n) => e.random(n));
+      if (!sa.dh) return refuse('NO_PROPOSAL_CHOSEN', `group ${t.group} not available`);
+      sa.gxi = sa.dh.publicValue;
+      sa.ni = e.random(NONCE_LEN);
+      sa.step = 3;
+      send(e, sa, [{ type: Payload.KE, data: sa.gxi }, { type: Payload.NONCE, data: sa.ni }], false, true);
+      return undefined;
+    }
+    case 3: {
+      const kn = checkKeNonce(e, sa, ps);
+      if ('notify' in kn) return kn;
+      sa.nr = kn.nonce;
+      const bad = keyExchange(e, sa, kn.ke);
+      if (bad) return bad;
+      sa.step = 5;
+      send(e, sa, authPayloads(sa, true), true, true);
+      return undefined;
+    }
+    case 5: {
+      const bad = verifyAuth(sa, ps, false);
+      if (bad) return bad;
+      sa.iv = nextIv!;
+      sa.xmit.awaitingReply = false;
+      sa.step = 6;
+      e.phase1Done(sa);
+      return undefined;
+    }
+  }
+  return refuse('PAYLOAD_MALFORMED', `unexpected Main Mode step ${sa.step}`, 'silent');
+}
+
+function responderStep(e: IkeEngine, sa: IsakmpSa, ps: DecodedPayload[], nextIv?: Buffer): Refusal | undefined {
+  switch (sa.step) {
+    case 2: {
+      const kn = checkKeNonce(e, sa, ps);
+      if ('notify' in kn) return kn;
+      sa.ni = kn.nonce;
+      sa.dh = dhCreate(sa.transform!.group, (n) => e.random(n));
+      if (!sa.dh) return refuse('NO_PROPOSAL_CHOSEN', `group ${sa.transform!.group} not available`);
+      sa.gxr = sa.dh.publicValue;
+      sa.nr = e.random(NONCE_LEN);
+      const bad = keyExchange(e, sa, kn.ke);
+      if (bad) return bad;
+      sa.step = 4;
+      send(e, sa, [{ type: Payload.KE, data: sa.gxr }, { type: Payload.NONCE, data: sa.nr }], false, true);
+      return undefined;
+    }
+    case 4: {
+      const bad = verifyAuth(sa, ps, true);
+      if (bad) return bad;
+      sa.iv = nextIv!;
+      sa.step = 6;
+      send(e, sa, authPayloads(sa, false), true, false);
+      e.phase1Done(sa);
+      return undefined;
+    }
+  }
+  return refuse('PAYLOAD_MALFORMED', `unexpected Main Mode step ${sa.step}`, 'silent');
+}

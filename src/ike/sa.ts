@@ -1,0 +1,91 @@
+// The records the engine keeps: ISAKMP SAs (phase 1), the Quick Mode exchanges running under them,
+// and the IPsec SAs they produced. Plain data, so `show sa` and tests can read them directly.
+import type { ConnectionConfig, IpsecTransform, PeerConfig, Phase1Transform } from './config.js';
+import type { CipherSpec, DhExchange, HashName, Phase1Keys } from './crypto-adapter.js';
+import type { Endpoint, IpsecSaSpec, Millis, Outgoing } from './types.js';
+import type { Proposal } from './wire.js';
+import type { IdPayload } from './ids.js';
+
+/** Retransmission and duplicate bookkeeping for one exchange (isakmpd transport.c / message.c). */
+export interface Xmit {
+  /** What we sent last; resent on timer while `awaitingReply`, and on a duplicate of `lastRecv`. */
+  lastSent?: Outgoing[];
+  xmits: number;
+  lastSentAt?: Millis;
+  nextAt?: Millis;
+  awaitingReply: boolean;
+  /** Hashes of received messages, newest last; the newest one's duplicate triggers a resend. */
+  recv: string[];
+  startedAt: Millis;
+}
+export const newXmit = (now: Millis): Xmit => ({ xmits: 0, awaitingReply: false, recv: [], startedAt: now });
+
+export type Phase1State = 'SA' | 'KE' | 'AUTH' | 'ESTABLISHED' | 'DEAD';
+
+export interface IsakmpSa {
+  serial: number;
+  icookie: Buffer;
+  rcookie: Buffer;
+  initiator: boolean;
+  peer: PeerConfig;
+  local: Endpoint;
+  remote: Endpoint;
+  state: Phase1State;
+  /** Next Main Mode step we expect to receive (index into MAIN_MODE). */
+  step: number;
+  offered: Phase1Transform[];
+  transform?: Phase1Transform;
+  saiB?: Buffer;
+  dh?: DhExchange;
+  gxi?: Buffer;
+  gxr?: Buffer;
+  ni?: Buffer;
+  nr?: Buffer;
+  hashName?: HashName;
+  cipher?: CipherSpec;
+  keys?: Phase1Keys;
+  /** Phase 1 CBC chain; after establishment it stays fixed as the seed of every phase 2 IV. */
+  iv?: Buffer;
+  idI?: string;
+  idR?: string;
+  xmit: Xmit;
+  createdAt: Millis;
+  establishedAt?: Millis;
+  hardAt?: Millis;
+  /** Connections waiting for this SA to come up. */
+  pending: string[];
+  usedMessageIds: Set<number>;
+}
+
+export type QmState = 'SENT1' | 'SENT2' | 'DONE';
+
+export interface QuickExchange {
+  messageId: number;
+  isakmp: IsakmpSa;
+  initiator: boolean;
+  connection?: ConnectionConfig;
+  state: QmState;
+  iv: Buffer;
+  ni?: Buffer;
+  nr?: Buffer;
+  dh?: DhExchange;
+  /** PFS g^xy, kept by the responder between HASH(2) and HASH(3). */
+  gxy?: Buffer;
+  spiIn: number;
+  peerSpi?: number;
+  proposals?: Proposal[];
+  chosen?: IpsecTransform;
+  idci?: IdPayload;
+  idcr?: IdPayload;
+  xmit: Xmit;
+  /** Finished exchanges are kept until Exchange-max-time so duplicates still get their answer. */
+  keepUntil?: Millis;
+}
+
+export interface IpsecSa {
+  spec: IpsecSaSpec;
+  peer: string;
+  isakmpSerial: number;
+  createdAt: Millis;
+  hardAt: Millis;
+}

@@ -1,0 +1,98 @@
+// Shapes that cross the engine boundary: what the daemon feeds in and what it must carry out.
+import type { NotifyName } from './numbers.js';
+
+export type Millis = number;
+
+export interface Endpoint {
+  address: string;
+  port: number;
+}
+export const endpointKey = (e: Endpoint): string => (e.address.includes(':') ? `[${e.address}]:${e.port}` : `${e.address}:${e.port}`);
+
+/** A datagram to send. `plain` is the message before encryption, for the plaintext pcap (-L). */
+export interface Outgoing {
+  from: Endpoint;
+  to: Endpoint;
+  data: Uint8Array;
+  plain?: Uint8Array;
+}
+
+/** isakmpd's debug classes (isakmpd(8) -D). */
+export const LogClass = {
+  misc: 0, transport: 1, message: 2, crypto: 3, timer: 4, sysdep: 5, sa: 6, exchange: 7, negotiation: 8,
+  policy: 9, ui: 10,
+} as const;
+export type LogClassName = keyof typeof LogClass;
+
+export interface LogEvent {
+  cls: LogClassName;
+  /** isakmpd debug level: 0 = always, higher = chattier; crypto keys only at 99. */
+  level: number;
+  msg: string;
+  /** Set on completed/failed phases, so the daemon can print -v summaries. */
+  kind?: 'phase1-done' | 'phase2-done' | 'failed' | 'deleted';
+}
+
+export type EspEncr = 'aes-cbc' | '3des-cbc' | 'null';
+export type IntegAlg = 'hmac-md5' | 'hmac-sha1' | 'hmac-sha2-256' | 'hmac-sha2-384' | 'hmac-sha2-512';
+
+/** Keys for one direction of an IPsec SA. */
+export interface SaKeys {
+  spi: number;
+  encKey: Uint8Array;
+  authKey: Uint8Array;
+}
+
+/** One negotiated IPsec SA pair, as the data plane must install it. */
+export interface IpsecSaSpec {
+  id: string;
+  connection: string;
+  local: Endpoint;
+  remote: Endpoint;
+  protocol: 'esp';
+  mode: 'tunnel' | 'transport';
+  encr: EspEncr;
+  keyLength: number;
+  integ: IntegAlg;
+  pfsGroup?: number;
+  lifeSeconds: number;
+  localSelector: string;
+  remoteSelector: string;
+  inbound: SaKeys;
+  outbound: SaKeys;
+}
+
+export type SaChange =
+  | { kind: 'add'; sa: IpsecSaSpec }
+  | { kind: 'delete'; id: string; inboundSpi: number; outboundSpi: number; remote: Endpoint; local: Endpoint; reason: string };
+
+export interface Effects {
+  send: Outgoing[];
+  install: SaChange[];
+  log: LogEvent[];
+  /** When the engine next needs tick(); undefined when it has no pending timer. */
+  nextTimer?: Millis;
+}
+
+export type Command =
+  | { type: 'connect'; name: string }
+  | { type: 'teardown'; name?: string; address?: string; phase?: 1 | 2 }
+  | { type: 'delete'; icookie: string; rcookie: string; messageId?: number }
+  | { type: 'teardown-all' }
+  | { type: 'shutdown'; sendDeletes: boolean }
+  | { type: 'expire'; spi: number; hard: boolean };
+
+/** A failure that already knows its answer: which notify, whether to send it, and why. */
+export interface Refusal {
+  notify: NotifyName;
+  data?: Uint8Array;
+  reply: 'notify' | 'silent';
+  reason: string;
+}
+export const refuse = (notify: NotifyName, reason: string, reply: 'notify' | 'silent' = 'notify'): Refusal => ({
+  notify,
+  reason,
+  reply,
+});
+export const isRefusal = (x: unknown): x is Refusal =>
+  typeof x === 'object' && x !== null && 'notify' in x && 'reason' in x && 'reply' in x;

@@ -1,0 +1,138 @@
+// An in-memory network with a virtual clock for engine tests: datagrams are queued with a latency and
+// can be dropped or duplicated by a filter; engine timers fire when the clock reaches them.
+import { IkeEngine } from '../../src/ike/engine.js';
+import type { EngineConfig, PeerConfig, ConnectionConfig } from '../../src/ike/config.js';
+import { IkeAuth, IkeEncr, IkeHash } from '../../src/ike/numbers.js';
+import { seededRng } from '../../src/ike/rng.js';
+import { endpointKey, type Effects, type Endpoint, type LogEvent, type SaChange } from '../../src/ike/types.js';
+
+export interface Node {
+  name: string;
+  ep: Endpoint;
+  engine: IkeEngine;
+  timer?: number;
+  installs: SaChange[];
+  logs: LogEvent[];
+}
+
+export interface Packet {
+  at: number;
+  from: Endpoint;
+  to: Endpoint;
+  data: Uint8Array;
+  seq: number;
+}
+
+export type Filter = (p: Packet) => 'pass' | 'drop' | 'dup';
+
+export class SimNet {
+  now = 0;
+  readonly nodes = new Map<string, Node>();
+  private queue: Packet[] = [];
+  private seq = 0;
+  latency = 10;
+  filter: Filter = () => 'pass';
+  readonly wire: Packet[] = [];
+
+  add(name: string, ep: Endpoint, config: EngineConfig, seed: string): Node {
+    const n: Node = { name, ep, engine: new IkeEngine({ config, local: [ep], rng: seededRng(seed) }), installs: [], logs: [] };
+    this.nodes.set(endpointKey(ep), n);
+    return n;
+  }
+
+  apply(n: Node, fx: Effects): void {
+    n.installs.push(...fx.install);
+    n.logs.push(...fx.log);
+    n.timer = fx.nextTimer;
+    for (const o of fx.send) {
+      const p: Packet = { at: this.now + this.latency, from: o.from, to: o.to, data: o.data, seq: this.seq++ };
+      this.wire.push(p);
+      const verdict = this.filter(p);
+      if (verdict === 'drop') continue;
+      this.queue.push(p);
+      if (verdict === 'dup') this.queue.push({ ...p, at: p.at + 1, seq: this.seq++ });
+    }
+  }
+
+  command(n: Node, c: Parameters<IkeEngine['command']>[0]): void {
+    this.apply(n, n.engine.command(c, this.now));
+  }
+
+  /** Runs events in time order until `done` holds or nothing is left before `limit` ms. */
+  run(limit: number, done: () => boolean = () => false): void {
+    for (let guard = 0; guard < 100000; guard++) {
+      if (done()) return;
+      this.queue.sort((a, b) => a.at - b.at || a.seq - b.seq);
+      const pkt = this.queue[0];
+      let nextTimer: { n: Node; at: number } | undefined;
+      for (const n of this.nodes.values()) if (n.timer !== undefined && (!nextTimer || n.timer < nextTimer.at)) nextTimer = { n, at: n.timer };
+      const tPkt = pkt?.at ?? Infinity;
+      const tTim = nextTimer?.at ?? Infinity;
+      const t = Math.min(tPkt, tTim);
+      if (t === Infinity || t > limit) {
+        this.now = Math.max(this.now, Math.min(limit, t === Infinity ? limit : this.now));
+        return;
+      }
+      this.now = t;
+      if (tPkt <= tTim) {
+        this.queue.shift();
+        const dst = this.nodes.get(endpointKey(pkt!.to));
+        if (dst) this.apply(dst, dst.engine.receive(pkt!.data, pkt!.from, pkt!.to, this.now));
+      } else {
+        this.apply(nextTimer!.n, nextTimer!.n.engine.tick(this.now));
+      }
+    }
+    throw new Error('simulation did not settle');
+  }
+}
+
+export const EAST: Endpoint = { address: '127.0.0.1', port: 500 };
+export const WEST: Endpoint = { address: '127.0.0.2', port: 500 };
+
+export const P1_AES_SHA_MODP2048 = { encr: IkeEncr.AES_CBC, keyLength: 128, hash: IkeHash.SHA, auth: IkeAuth.PRE_SHARED, group: 14, lifeSeconds: 3600 };
+export const P1_3DES_SHA_MODP1024 = { encr: IkeEncr['3DES_CBC'], hash: IkeHash.SHA, auth: IkeAuth.PRE_SHARED, group: 2, lifeSeconds: 3600 };
+
+export interface PairOptions {
+  pskEast?: string;
+  pskWest?: string;
+  pfs?: number;
+  lifeSeconds?: number;
+  westTransforms?: PeerConfig['transforms'];
+  eastTransforms?: PeerConfig['transforms'];
+  retransmits?: number;
+}
+
+/** east and west, each with a peer section for the other and one tunnel connection 192.0.2.0/24 <-> 198.51.100.0/24. */
+export function pairConfigs(o: PairOptions = {}): { east: EngineConfig; west: EngineConfig } {
+  const mk = (self: 'east' | 'west'): EngineConfig => {
+    const other = self === 'east' ? WEST : EAST;
+    const peerName = self === 'east' ? 'peer-west' : 'peer-east';
+    const psk = Buffer.from((self === 'east' ? o.pskEast : o.pskWest) ?? 'mekmitasdigoat');
+    const peer: PeerConfig = {
+      name: peerName, address: other, psk, exchange: 'main',
+      transforms: (self === 'east' ? o.eastTransforms : o.westTransforms) ?? [P1_AES_SHA_MODP2048],
+    };
+    const nets = { east: '192.0.2.0', west: '198.51.100.0' };
+    const conn: ConnectionConfig = {
+      name: self === 'east' ? 'east-west' : 'west-east',
+      peer: peerName,
+      suites: [{
+        name: 'QM-ESP-AES-SHA-SUITE',
+        transforms: [{ encr: 'aes-cbc', keyLength: 128, integ: 'hmac-sha1', mode: 'tunnel', lifeSeconds: o.lifeSeconds ?? 1200, ...(o.pfs ? { pfsGroup: o.pfs } : {}) }],
+      }],
+      localId: { type: 'IPV4_ADDR_SUBNET', network: nets[self], netmask: '255.255.255.0' },
+      remoteId: { type: 'IPV4_ADDR_SUBNET', network: nets[self === 'east' ? 'west' : 'east'], netmask: '255.255.255.0' },
+    };
+    return {
+      peers: [peer], connections: [conn], phase1ByAddress: { [other.address]: peerName },
+      retransmits: o.retransmits ?? 3, exchangeMaxTimeSec: 120,
+    };
+  };
+  return { east: mk('east'), west: mk('west') };
+}
+
+export const added = (n: Node): Extract<SaChange, { kind: 'add' }>[] =>
+  n.installs.filter((c): c is Extract<SaChange, { kind: 'add' }> => c.kind === 'add');
+export const deleted = (n: Node): Extract<SaChange, { kind: 'delete' }>[] =>
+  n.installs.filter((c): c is Extract<SaChange, { kind: 'delete' }> => c.kind === 'delete');
+export const events = (n: Node, kind: LogEvent['kind']): LogEvent[] => n.logs.filter((l) => l.kind === kind);
