@@ -40,8 +40,8 @@ export function effectiveSections(c: Config): EffectiveSection[] {
 }
 
 export interface DumpOptions {
-  /** Leave out built-in defaults and generated sections (what isakmpd's own report prints). */
-  fileOnly?: boolean;
+  /** Leave out built-in defaults and generated values: what isakmpd's `r` report and SIGUSR1 dump print. */
+  withoutDefaults?: boolean;
 }
 
 export function dumpConfig(c: Config, opts: DumpOptions = {}): string {
@@ -55,7 +55,7 @@ export function dumpConfig(c: Config, opts: DumpOptions = {}): string {
     generated: '# ---- auto-generated transforms and suites referenced above ----',
   };
   for (const s of effectiveSections(c)) {
-    if (opts.fileOnly && s.origin !== 'file') continue;
+    if (opts.withoutDefaults && s.origin !== 'file') continue;
     if (s.origin !== part) {
       part = s.origin;
       lines.push('', titles[part]);
@@ -63,7 +63,7 @@ export function dumpConfig(c: Config, opts: DumpOptions = {}): string {
     lines.push('', `[${s.name}]`);
     let inDefaults = s.origin !== 'file';
     for (const b of s.bindings) {
-      if (opts.fileOnly && b.isDefault) continue;
+      if (opts.withoutDefaults && b.isDefault) continue;
       if (b.isDefault && !inDefaults) {
         inDefaults = true;
         lines.push(b.generated ? '# generated for this name:' : '# built-in defaults:');
@@ -77,9 +77,9 @@ export function dumpConfig(c: Config, opts: DumpOptions = {}): string {
 export function configToJson(c: Config, opts: DumpOptions = {}): Record<string, Record<string, string>> {
   const out: Record<string, Record<string, string>> = {};
   for (const s of effectiveSections(c)) {
-    if (opts.fileOnly && s.origin !== 'file') continue;
+    if (opts.withoutDefaults && s.origin !== 'file') continue;
     const tags: Record<string, string> = {};
-    for (const b of s.bindings) if (!(opts.fileOnly && b.isDefault)) tags[b.tag] = b.value;
+    for (const b of s.bindings) if (!(opts.withoutDefaults && b.isDefault)) tags[b.tag] = b.value;
     out[s.name] = tags;
   }
   return out;

@@ -12,7 +12,7 @@ export { atoi, splitList, parseOfferAccept, matchOfferAccept, decodePresharedKey
 export { describeGenerated, parseMainModeName, parseQmBase, type Generated } from './autogen.js';
 export { checkFileSecrecy, INSECURE_ENV } from './secrecy.js';
 export { DEFAULT_CONFIG_FILE, CODE_FALLBACKS, DEFAULT_PHASE2_SUITES_FALLBACK } from './defaults.js';
-export { defaultPhase2Suites, parsePort } from './model.js';
+export { defaultPhase2Suites, parsePort, presharedKeyFor } from './model.js';
 export type {
   Peer, Connection, Phase1Proposal, IsakmpTransform, Lifetime, IpsecSuite, IpsecProtocol, IpsecTransform,
   Phase1Id, IpsecId, InitiatorIdSection, General, X509Settings, KeyNoteSettings,

@@ -189,6 +189,17 @@ export function validate(c: Config): Diagnostic[] {
 
   function kindChecks(kind: Kind, s: string, ref: Site): void {
     switch (kind) {
+      case 'general': {
+        const ll = c.binding(s, 'Loglevel');
+        for (const item of ll ? splitList(ll.value).items : []) {
+          if (!/^[A-Za-z]+=\d+$/.test(item)) report('warning', siteOf(ll, ref), 'bad-loglevel', s, 'Loglevel', `'${item}' is not class=level`, 'write items like A=50 (all classes) or misc=70, separated by commas');
+        }
+        const lo = c.binding(s, 'Listen-on');
+        for (const item of lo ? splitList(lo.value).items : []) {
+          if (!isIP(item) && !/^[a-z][a-z0-9_.-]*\d$/i.test(item)) report('warning', siteOf(lo, ref), 'bad-listen-on', s, 'Listen-on', `'${item}' is neither an IP address nor an interface name`, 'list addresses such as 198.18.0.1 or interfaces such as em0');
+        }
+        break;
+      }
       case 'isakmp-peer': {
         if (c.get(s, 'Phase') === undefined) need(s, 'Phase', ref, 'isakmpd needs it to start an exchange with this peer', '1', 'warning');
         if (!c.isDefined(s, 'Configuration')) follow('isakmp-configuration', 'Default-phase-1-configuration', ref, s, 'Configuration');

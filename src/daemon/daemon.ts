@@ -322,6 +322,24 @@ export class IsakmpDaemon {
           return { ok: false, error: `ipsecadm: ${(err as Error).message}` };
         }
       }
+      case 'packet': {
+        // Loopback mode without TUN: a plaintext packet through the outbound path, or a protected one
+        // through the inbound path; the caller carries the bytes between two daemons.
+        if (!this.dp) return { ok: false, error: 'no data plane (-n)' };
+        if (typeof req.hex !== 'string' || !/^([0-9a-f]{2})+$/i.test(req.hex) || req.hex.length > 131072) return { ok: false, error: 'packet: hex bytes missing' };
+        const bytes = Buffer.from(req.hex, 'hex');
+        if (req.dir === 'out') {
+          const r = this.dp.outbound(bytes);
+          if (r.action === 'protect') return { ok: true, action: 'protect', hex: Buffer.from(r.out.bytes).toString('hex'), dst: r.out.dst };
+          if (r.action === 'clear') return { ok: true, action: 'clear', hex: Buffer.from(r.packet).toString('hex') };
+          return { ok: true, action: 'drop', reason: r.reason };
+        }
+        if (req.dir === 'in') {
+          const r = this.dp.inbound(bytes);
+          return r.action === 'deliver' ? { ok: true, action: 'deliver', hex: Buffer.from(r.packet).toString('hex') } : { ok: true, action: 'drop', reason: r.reason };
+        }
+        return { ok: false, error: "packet: dir must be 'in' or 'out'" };
+      }
       case 'stop':
         setImmediate(() => void this.stop(0));
         return { ok: true };

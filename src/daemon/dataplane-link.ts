@@ -57,9 +57,13 @@ export class DataplaneLink {
         ...(src.port ? { sport: src.port } : {}), ...(dst.port ? { dport: dst.port } : {}),
       });
       // The newest SA for a selector pair takes the flow over (duplicate or rekeyed SAs), as isakmpd does.
+      // Inbound, any ESP SA from the peer will do, so packets on an older SA of the same pair (rekey
+      // overlap, duplicate negotiations) are still accepted.
       const flow = (selector: Selector, direction: 'in' | 'out', ref: SaRef): ReturnType<KeyEngineApi['addFlow']> => {
         this.dp.deleteFlow({ selector, direction });
-        return this.dp.addFlow({ selector, direction, type: 'require', bundle: [ref], peer: s.remote.address, saProto: 'esp' });
+        return this.dp.addFlow({
+          selector, direction, type: 'require', peer: s.remote.address, saProto: 'esp', ...(direction === 'out' ? { bundle: [ref] } : {}),
+        });
       };
       const fo = flow(sel(l, r), 'out', out.value);
       const fi = flow(sel(r, l), 'in', inb.value);

@@ -426,7 +426,12 @@ export class DataPlane extends EventEmitter implements KeyEngineApi, PacketApi {
 
   inboundUdp(esp: Uint8Array, outer: { src: string; dst: string; sport: number; dport: number }, now = this.clock()): InboundResult {
     const s = parseAddr(outer.src);
-    const d = parseAddr(outer.dst);
+    let d = parseAddr(outer.dst);
+    if (d && isUnspecified(d) && esp.length >= 4) {
+      // A wildcard-bound socket does not know which local address was hit: the SPI decides.
+      const sa = this.sad.findBySpi(readU32(esp, 0), 'esp');
+      if (sa) d = sa.dst;
+    }
     if (!s || !d || s.length !== d.length) return this.drop('malformed');
     const hl = s.length === 4 ? 20 : 40;
     if (esp.length + hl > this.maxPacket) return this.drop('oversize');

@@ -10,6 +10,12 @@ import type { WireOut } from './api.js';
 import { parseAddr } from './addr.js';
 import {
   AF_INET,
+  EAGAIN,
+  EINTR,
+  F_GETFL,
+  F_SETFL,
+  O_NONBLOCK,
+  POLLIN,
   IFF_NO_PI,
   IFF_TUN,
   IPPROTO_IP,
@@ -29,23 +35,42 @@ import {
 
 const MTU_BUF = 65536;
 
-/** Reads an fd (TUN or raw socket) in a loop on the libuv thread pool, one packet per read. */
+/**
+ * Reads an fd (TUN or raw socket) without parking a thread-pool thread in read(): the fd is made
+ * non-blocking, poll() waits on the pool with a short timeout (so shutdown is never stuck behind a
+ * blocked read), and each wake-up drains up to a batch of packets on the main thread.
+ */
 function readLoop(fd: number, onPacket: (p: Uint8Array) => void, onError: (e: Error) => void): { stop(): void } {
+  const s = sys();
+  s.fcntl(fd, F_SETFL, s.fcntl(fd, F_GETFL, 0) | O_NONBLOCK);
   let stopped = false;
-  const buf = Buffer.allocUnsafe(MTU_BUF);
-  const next = () => {
-    if (stopped) return;
-    fs.read(fd, buf, 0, MTU_BUF, null, (err, n) => {
-      if (stopped) return;
-      if (err) {
-        onError(err);
+  const buf = new Uint8Array(MTU_BUF);
+  const pfd = new Uint8Array(8);
+  new DataView(pfd.buffer).setInt32(0, fd, true);
+  pfd[4] = POLLIN;
+  const drain = () => {
+    for (let i = 0; i < 256 && !stopped; i++) {
+      const n = s.read(fd, buf, MTU_BUF);
+      if (n < 0) {
+        const e = s.errno();
+        if (e !== EAGAIN && e !== EINTR) onError(new Error(`read: ${s.strerror(e)}`));
         return;
       }
-      if (n > 0) onPacket(Uint8Array.prototype.slice.call(buf, 0, n));
-      next();
+      if (n > 0) onPacket(buf.slice(0, n));
+    }
+  };
+  const wait = () => {
+    if (stopped) return;
+    pfd[6] = 0;
+    pfd[7] = 0;
+    s.poll.async(pfd, 1, 250, (err: unknown, r: number) => {
+      if (stopped) return;
+      if (err) onError(err instanceof Error ? err : new Error(String(err)));
+      else if (r > 0) drain();
+      wait();
     });
   };
-  next();
+  wait();
   return {
     stop() {
       stopped = true;
@@ -167,7 +192,8 @@ export class RawIpv4Wire implements WirePort {
   }
 
   sendClear(pkt: Uint8Array): void {
-    this.sendIp(pkt);
+    // Clear IPv6 (router solicitations and the like from the TUN device itself) has nowhere to go here.
+    if (pkt[0]! >> 4 === 4) this.sendIp(pkt);
   }
 
   close(): void {

@@ -155,6 +155,11 @@ export class Sad {
     return undefined;
   }
 
+  /** By SPI alone, for ESP-in-UDP on a wildcard socket that cannot tell its local address. */
+  findBySpi(spi: number, proto: 'esp' | 'ah'): Sa | undefined {
+    return this.bySpi.get(spi)?.find((sa) => sa.p.proto === proto);
+  }
+
   get(ref: SaRef): Sa | undefined {
     const d = parseAddr(ref.dst);
     return d ? this.find(d, 0, d.length, ref.spi >>> 0, ref.proto) : undefined;

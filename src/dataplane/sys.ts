@@ -3,7 +3,11 @@
 import { createRequire } from 'node:module';
 
 type Fn = (...args: unknown[]) => number;
+type AsyncFn = Fn & { async: (...args: unknown[]) => void };
 interface Libc {
+  read: Fn;
+  fcntl: Fn;
+  poll: AsyncFn;
   open: Fn;
   ioctl: Fn;
   socket: Fn;
@@ -26,6 +30,9 @@ export function sys(): Libc {
   const l = koffi.load('libc.so.6');
   const strerror = l.func('const char *strerror(int errnum)') as unknown as (e: number) => string;
   libc = {
+    read: l.func('intptr_t read(int fd, uint8_t *buf, size_t len)'),
+    fcntl: l.func('int fcntl(int fd, int cmd, int arg)'),
+    poll: l.func('int poll(uint8_t *fds, unsigned long nfds, int timeout)') as AsyncFn,
     open: l.func('int open(const char *path, int flags)'),
     ioctl: l.func('int ioctl(int fd, unsigned long req, uint8_t *arg)'),
     socket: l.func('int socket(int domain, int type, int protocol)'),
@@ -48,6 +55,12 @@ export function check(r: number, what: string): number {
 }
 
 export const O_RDWR = 2;
+export const O_NONBLOCK = 0o4000;
+export const F_GETFL = 3;
+export const F_SETFL = 4;
+export const POLLIN = 1;
+export const EAGAIN = 11;
+export const EINTR = 4;
 export const O_CLOEXEC = 0o2000000;
 export const AF_INET = 2;
 export const SOCK_RAW = 3;

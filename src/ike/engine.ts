@@ -15,6 +15,9 @@ import { mainModeInitiate, mainModeReceive } from './main-mode.js';
 import { quickInitiate, quickReceive } from './quick-mode.js';
 import { infoReceive, sendDeleteIpsec, sendDeleteIsakmp, sendUnprotectedNotify } from './informational.js';
 
+/** How long a phase 1 responder waits before starting its own Quick Modes (see phase1Done). */
+export const RESPONDER_QM_DELAY_MS = 2000;
+
 export interface Engine {
   receive(datagram: Uint8Array, from: Endpoint, to: Endpoint, now: Millis): Effects;
   tick(now: Millis): Effects;
@@ -55,6 +58,8 @@ export class IkeEngine implements Engine {
     received: 0, sent: 0, retransmits: 0, duplicates: 0, phase1Established: 0, phase2Established: 0, failures: 0, dropped: {},
   };
   private serial = 0;
+  /** Connections to start once their time comes (see phase1Done). */
+  private readonly deferred: { name: string; at: Millis }[] = [];
   private readonly spisInUse = new Set<number>();
   private readonly allocSpiFn?: () => number;
   now: Millis = 0;
@@ -204,11 +209,22 @@ export class IkeEngine implements Engine {
         this.log('exchange', 10, `dropped our concurrent Main Mode with ${sa.peer.name}: the peer's completed first`);
       }
     }
-    const pending = sa.pending.splice(0).filter((n) => ![...this.ipsec.values()].some((s) => s.spec.connection === n));
-    for (const name of pending) {
-      const c = this.connectionByName(name);
-      if (c) quickInitiate(this, sa, c);
+    const pending = sa.pending.splice(0);
+    if (sa.initiator) {
+      for (const name of pending) this.startQuickIfDown(sa, name);
+    } else {
+      // As phase 1 responder, give the initiator a moment to start its own Quick Mode for the same
+      // connection, so both ends do not negotiate a pair each.
+      for (const name of pending) this.deferred.push({ name, at: this.now + RESPONDER_QM_DELAY_MS });
     }
+  }
+
+  private startQuickIfDown(sa: IsakmpSa, name: string): void {
+    const c = this.connectionByName(name);
+    if (!c) return;
+    if ([...this.ipsec.values()].some((s) => s.spec.connection === c.name)) return;
+    if ([...this.quick.values()].some((q) => q.state !== 'DONE' && q.connection?.name === c.name)) return;
+    quickInitiate(this, sa, c);
   }
 
   /** An exchange failed: report once, answer with a notify when the refusal says so, and free state. */
@@ -366,6 +382,14 @@ export class IkeEngine implements Engine {
         this.log('exchange', 0, `quick mode ${q.connection?.name ?? ''} with ${q.isakmp.peer.name} failed: ${tooOld ? 'Exchange-max-time reached' : 'no reply, giving up'}`, 'failed');
       }
     }
+    for (let i = this.deferred.length - 1; i >= 0; i--) {
+      const d = this.deferred[i]!;
+      if (d.at > this.now) continue;
+      this.deferred.splice(i, 1);
+      const conn = this.connectionByName(d.name);
+      const sa = conn && this.establishedWith(conn.peer);
+      if (sa) this.startQuickIfDown(sa, d.name);
+    }
     for (const s of [...this.ipsec.values()]) {
       if (s.hardAt <= this.now) {
         const sa = this.establishedWith(s.peer);
@@ -395,6 +419,7 @@ export class IkeEngine implements Engine {
       }
     }
     for (const s of this.ipsec.values()) at(s.hardAt);
+    for (const d of this.deferred) at(d.at);
     return t;
   }
 

@@ -1,9 +1,8 @@
 // Main Mode (identity protection, RFC 2409 5) with pre-shared keys, both roles.
 // Steps follow MAIN_MODE in scripts.ts: SA / SA / KE,NONCE / KE,NONCE / ID,HASH / ID,HASH.
 import type { PeerConfig } from './config.js';
-import {
-  CIPHER_BY_IKE, derivePhase1PskKeys, dhCreate, HASH_BY_IKE, phase1Hash,
-} from './crypto-adapter.js';
+import { derivePhase1, KEY_LOG_LEVEL, phase1Cipher } from '../crypto/index.js';
+import { dhCreate } from './crypto-adapter.js';
 import type { IkeEngine } from './engine.js';
 import { idBody, idForAddress, idFromSpec, idText, sameId, type IdPayload } from './ids.js';
 import { buildMessage, openMessage } from './message.js';
@@ -19,9 +18,7 @@ const NONCE_LEN = 20;
 
 function send(e: IkeEngine, sa: IsakmpSa, payloads: PayloadBody[], encrypt: boolean, awaitReply: boolean): void {
   const { bytes } = encodePayloads(payloads);
-  const crypt = encrypt ? { cipher: sa.cipher!, key: sa.keys!.encKey, iv: sa.iv! } : undefined;
-  const m = buildMessage({ icookie: sa.icookie, rcookie: sa.rcookie, exchange: Exchange.ID_PROT, messageId: 0 }, payloads[0]!.type, bytes, crypt);
-  if (m.nextIv) sa.iv = m.nextIv;
+  const m = buildMessage({ icookie: sa.icookie, rcookie: sa.rcookie, exchange: Exchange.ID_PROT, messageId: 0 }, payloads[0]!.type, bytes, encrypt ? sa.keys : undefined);
   e.sendTracked(sa.xmit, { from: sa.local, to: sa.remote, data: m.data, plain: m.plain }, awaitReply);
 }
 
@@ -74,8 +71,7 @@ export function mainModeReceive(e: IkeEngine, sa: IsakmpSa | undefined, h: Heade
   }
   if (sa.initiator && sa.step === 1) sa.rcookie = Buffer.from(h.rcookie);
   const encrypted = (h.flags & 1) !== 0;
-  const crypt = encrypted && sa.keys ? { cipher: sa.cipher!, key: sa.keys.encKey, iv: sa.iv! } : undefined;
-  const opened = openMessage(h, datagram, crypt);
+  const opened = openMessage(h, datagram, encrypted ? sa.keys : undefined);
   if ('notify' in opened) {
     const r = sa.step >= 4 ? { ...opened, reason: `${opened.reason} (decryption failed: pre-shared key mismatch?)` } : opened;
     e.drop(opened.notify.toLowerCase());
@@ -88,7 +84,9 @@ export function mainModeReceive(e: IkeEngine, sa: IsakmpSa | undefined, h: Heade
     e.failPhase1(sa, bad.reason, bad);
     return;
   }
-  const r = (sa.initiator ? initiatorStep : responderStep)(e, sa, opened.payloads, opened.nextIv);
+  // The phase 1 IV chain moves on only for a message we accept (before the step encrypts our reply).
+  if (encrypted) sa.keys!.confirmIv(0);
+  const r = (sa.initiator ? initiatorStep : responderStep)(e, sa, opened.payloads);
   if (r) {
     e.failPhase1(sa, `${r.reason} (${r.notify})`, r);
     return;
@@ -151,19 +149,20 @@ function keyExchange(e: IkeEngine, sa: IsakmpSa, peerKe: Buffer): Refusal | unde
   const t = sa.transform!;
   sa.dh ??= dhCreate(t.group, (n) => e.random(n));
   if (!sa.dh) return refuse('NO_PROPOSAL_CHOSEN', `group ${t.group} not available`);
-  const gxy = sa.dh.shared(peerKe);
-  if (!gxy) return refuse('INVALID_KEY_INFORMATION', `unusable KE value (${peerKe.length} bytes)`);
-  const cipher = CIPHER_BY_IKE[t.encr]!;
-  sa.cipher = cipher;
-  sa.hashName = HASH_BY_IKE[t.hash]!;
+  const gxy = sa.dh.computeShared(peerKe);
+  if (!gxy.ok) return refuse(gxy.error.notify, gxy.error.reason);
+  const cipher = phase1Cipher(t.encr, t.keyLength);
+  if (!cipher.ok) return refuse(cipher.error.notify, cipher.error.reason);
   if (sa.initiator) sa.gxr = peerKe;
   else sa.gxi = peerKe;
-  sa.keys = derivePhase1PskKeys({
-    hash: sa.hashName, cipher, keyBytes: cipher.keyBytes(t.keyLength)!, psk: sa.peer.psk, ni: sa.ni!, nr: sa.nr!, gxy,
-    gxi: sa.gxi!, gxr: sa.gxr!, icookie: sa.icookie, rcookie: sa.rcookie,
+  const keys = derivePhase1({
+    hash: t.hash, cipher: cipher.value, auth: 'psk', psk: sa.peer.psk, gxy: gxy.value, gxi: sa.gxi!, gxr: sa.gxr!,
+    ckyI: sa.icookie, ckyR: sa.rcookie, niB: sa.ni!, nrB: sa.nr!,
   });
-  sa.iv = sa.keys.iv;
-  e.log('crypto', 99, `SKEYID ${sa.keys.skeyid.toString('hex')} SKEYID_d ${sa.keys.skeyidD.toString('hex')} SKEYID_a ${sa.keys.skeyidA.toString('hex')} SKEYID_e ${sa.keys.skeyidE.toString('hex')}`);
+  if (!keys.ok) return refuse(keys.error.notify, keys.error.reason);
+  sa.keys = keys.value;
+  sa.dh.dispose();
+  e.log('crypto', KEY_LOG_LEVEL, `phase 1 keys ${JSON.stringify(sa.keys.exportForLog(KEY_LOG_LEVEL))}`);
   return undefined;
 }
 
@@ -189,9 +188,7 @@ function checkPeerId(sa: IsakmpSa, got: IdPayload): Refusal | undefined {
 
 function authPayloads(sa: IsakmpSa, forInitiator: boolean): PayloadBody[] {
   const id = ownId(sa);
-  const h = phase1Hash(sa.hashName!, sa.keys!.skeyid, forInitiator, {
-    gxi: sa.gxi!, gxr: sa.gxr!, icookie: sa.icookie, rcookie: sa.rcookie, saiB: sa.saiB!, idB: idBody(id),
-  });
+  const h = Buffer.from(forInitiator ? sa.keys!.hashI(sa.saiB!, idBody(id)) : sa.keys!.hashR(sa.saiB!, idBody(id)));
   if (forInitiator) sa.idI = idText(id);
   else sa.idR = idText(id);
   return [id, { type: Payload.HASH, data: h }];
@@ -203,16 +200,14 @@ function verifyAuth(sa: IsakmpSa, ps: DecodedPayload[], fromInitiator: boolean):
   if (!hashP) return refuse('AUTHENTICATION_FAILED', 'signature authentication is not configured for this peer');
   const bad = checkPeerId(sa, id);
   if (bad) return bad;
-  const want = phase1Hash(sa.hashName!, sa.keys!.skeyid, fromInitiator, {
-    gxi: sa.gxi!, gxr: sa.gxr!, icookie: sa.icookie, rcookie: sa.rcookie, saiB: sa.saiB!, idB: Buffer.from(id.body),
-  });
+  const want = Buffer.from(fromInitiator ? sa.keys!.hashI(sa.saiB!, id.body) : sa.keys!.hashR(sa.saiB!, id.body));
   if (!want.equals(hashP.data)) return refuse('INVALID_HASH_INFORMATION', `HASH_${fromInitiator ? 'I' : 'R'} mismatch (pre-shared key mismatch?)`);
   if (fromInitiator) sa.idI = idText(id);
   else sa.idR = idText(id);
   return undefined;
 }
 
-function initiatorStep(e: IkeEngine, sa: IsakmpSa, ps: DecodedPayload[], nextIv?: Buffer): Refusal | undefined {
+function initiatorStep(e: IkeEngine, sa: IsakmpSa, ps: DecodedPayload[]): Refusal | undefined {
   switch (sa.step) {
     case 1: {
       const sap = one<Extract<PayloadBody, { situation: number }>>(ps, Payload.SA);
@@ -221,7 +216,7 @@ function initiatorStep(e: IkeEngine, sa: IsakmpSa, ps: DecodedPayload[], nextIv?
       sa.transform = t;
       sa.dh = dhCreate(t.group, (n) => e.random(n));
       if (!sa.dh) return refuse('NO_PROPOSAL_CHOSEN', `group ${t.group} not available`);
-      sa.gxi = sa.dh.publicValue;
+      sa.gxi = Buffer.from(sa.dh.publicValue);
       sa.ni = e.random(NONCE_LEN);
       sa.step = 3;
       send(e, sa, [{ type: Payload.KE, data: sa.gxi }, { type: Payload.NONCE, data: sa.ni }], false, true);
@@ -240,7 +235,6 @@ function initiatorStep(e: IkeEngine, sa: IsakmpSa, ps: DecodedPayload[], nextIv?
     case 5: {
       const bad = verifyAuth(sa, ps, false);
       if (bad) return bad;
-      sa.iv = nextIv!;
       sa.xmit.awaitingReply = false;
       sa.step = 6;
       e.phase1Done(sa);
@@ -250,7 +244,7 @@ function initiatorStep(e: IkeEngine, sa: IsakmpSa, ps: DecodedPayload[], nextIv?
   return refuse('PAYLOAD_MALFORMED', `unexpected Main Mode step ${sa.step}`, 'silent');
 }
 
-function responderStep(e: IkeEngine, sa: IsakmpSa, ps: DecodedPayload[], nextIv?: Buffer): Refusal | undefined {
+function responderStep(e: IkeEngine, sa: IsakmpSa, ps: DecodedPayload[]): Refusal | undefined {
   switch (sa.step) {
     case 2: {
       const kn = checkKeNonce(e, sa, ps);
@@ -258,7 +252,7 @@ function responderStep(e: IkeEngine, sa: IsakmpSa, ps: DecodedPayload[], nextIv?
       sa.ni = kn.nonce;
       sa.dh = dhCreate(sa.transform!.group, (n) => e.random(n));
       if (!sa.dh) return refuse('NO_PROPOSAL_CHOSEN', `group ${sa.transform!.group} not available`);
-      sa.gxr = sa.dh.publicValue;
+      sa.gxr = Buffer.from(sa.dh.publicValue);
       sa.nr = e.random(NONCE_LEN);
       const bad = keyExchange(e, sa, kn.ke);
       if (bad) return bad;
@@ -269,7 +263,6 @@ function responderStep(e: IkeEngine, sa: IsakmpSa, ps: DecodedPayload[], nextIv?
     case 4: {
       const bad = verifyAuth(sa, ps, true);
       if (bad) return bad;
-      sa.iv = nextIv!;
       sa.step = 6;
       send(e, sa, authPayloads(sa, false), true, false);
       e.phase1Done(sa);

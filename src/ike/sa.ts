@@ -1,7 +1,7 @@
 // The records the engine keeps: ISAKMP SAs (phase 1), the Quick Mode exchanges running under them,
 // and the IPsec SAs they produced. Plain data, so `show sa` and tests can read them directly.
 import type { ConnectionConfig, IpsecTransform, PeerConfig, Phase1Transform } from './config.js';
-import type { CipherSpec, DhExchange, HashName, Phase1Keys } from './crypto-adapter.js';
+import type { DhKeyPair, Phase1Keys } from '../crypto/index.js';
 import type { Endpoint, IpsecSaSpec, Millis, Outgoing } from './types.js';
 import type { Proposal } from './wire.js';
 import type { IdPayload } from './ids.js';
@@ -36,16 +36,13 @@ export interface IsakmpSa {
   offered: Phase1Transform[];
   transform?: Phase1Transform;
   saiB?: Buffer;
-  dh?: DhExchange;
+  dh?: DhKeyPair;
   gxi?: Buffer;
   gxr?: Buffer;
   ni?: Buffer;
   nr?: Buffer;
-  hashName?: HashName;
-  cipher?: CipherSpec;
+  /** SKEYID*, the hashes and the CBC IV chains (src/crypto keymat); set once g^xy is known. */
   keys?: Phase1Keys;
-  /** Phase 1 CBC chain; after establishment it stays fixed as the seed of every phase 2 IV. */
-  iv?: Buffer;
   idI?: string;
   idR?: string;
   xmit: Xmit;
@@ -65,10 +62,9 @@ export interface QuickExchange {
   initiator: boolean;
   connection?: ConnectionConfig;
   state: QmState;
-  iv: Buffer;
   ni?: Buffer;
   nr?: Buffer;
-  dh?: DhExchange;
+  dh?: DhKeyPair;
   /** PFS g^xy, kept by the responder between HASH(2) and HASH(3). */
   gxy?: Buffer;
   spiIn: number;

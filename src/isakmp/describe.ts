@@ -117,6 +117,8 @@ export function describePayload(p: Payload): string[] {
     case 21:
     case 131:
       return [head, `ID type: ${named(IdType, p.idType)}`, `Original address: ${idText(p.idType, p.data)}`];
+    case 132:
+      return [head, `Fragment ID: ${p.fragmentId}`, `Fragment number: ${p.number}${p.flags & 1 ? ' (last)' : ''}`, `Fragment data: ${p.data.length} bytes`];
   }
 }
 

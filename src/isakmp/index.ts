@@ -18,7 +18,7 @@ export {
   hasPayload,
   type DecodeOptions,
 } from './message.js';
-export { LIMITS, attr, attrNumber } from './payloads.js';
+export { FRAGMENT_LAST, LIMITS, attr, attrNumber } from './payloads.js';
 export * from './vendor.js';
 export * from './natt.js';
 export { toJson, hex } from './json.js';

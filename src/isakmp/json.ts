@@ -48,6 +48,8 @@ export function toJson(p: Payload): JsonPayload {
     case 21:
     case 131:
       return { type: p.type, idType: p.idType, data: hex(p.data) };
+    case 132:
+      return { type: 132, fragmentId: p.fragmentId, number: p.number, flags: p.flags, data: hex(p.data) };
     default:
       return { type: p.type, data: hex((p as { data: Uint8Array }).data) };
   }

@@ -48,12 +48,19 @@ export function decodeMessage(buf: Uint8Array): IsakmpMessage {
     if (header.length !== buf.length)
       throw new IsakmpError(NotifyType.UNEQUAL_PAYLOAD_LENGTHS, `header length ${header.length}, datagram ${buf.length} bytes`, 24);
     if (header.flags & Flags.ENC) {
-      return { header, payloads: [], encrypted: buf.slice(HEADER_LENGTH) };
+      return { header, payloads: [], encrypted: copy(buf, HEADER_LENGTH, buf.length) };
     }
     const { payloads, end } = chain(buf, HEADER_LENGTH, buf.length, header.nextPayload, { base: 0, allowAlignment: true });
     if (end === buf.length) return { header, payloads };
-    return { header, payloads, trailer: buf.slice(end) };
+    return { header, payloads, trailer: copy(buf, end, buf.length) };
   });
+}
+
+/** A plain Uint8Array copy (Buffer.slice would alias the caller's memory). */
+function copy(buf: Uint8Array, from: number, to: number): Uint8Array {
+  const out = new Uint8Array(to - from);
+  out.set(buf.subarray(from, to));
+  return out;
 }
 
 export function tryDecodeMessage(buf: Uint8Array): DecodeResult<IsakmpMessage> {
@@ -67,7 +74,7 @@ export function decodePayloads(first: number, body: Uint8Array, opts: DecodeOpti
 
 /**
  * Libreswan pads plaintext messages with zeros to a multiple of 4 bytes (pluto's message
- * alignment); strongSwan and isakmpd accept that, so we do too: at most 3 zero bytes that make
+ * alignment); strongSwan accepts that (see the Libreswan Aggressive Mode capture), so we do too: at most 3 zero bytes that make
  * the whole message 4-byte aligned. Anything else after the last payload is an error.
  */
 function isAlignmentPadding(buf: Uint8Array, from: number, end: number): boolean {

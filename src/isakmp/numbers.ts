@@ -184,7 +184,6 @@ export const NotifyType = defineTable('notify type', {
   UNITY_LOAD_BALANCE: 40501,
 }, { CONNECTED: 16384, IPSEC_RESPONDER_LIFETIME: 24576, IPSEC_REPLAY_STATUS: 24577, IPSEC_INITIAL_CONTACT: 24578, DPD_R_U_THERE: 36136, DPD_R_U_THERE_ACK: 36137 });
 
-export type NotifyNumber = number;
 /** A notify type as errors carry it: the number and its name. */
 export interface NotifyRef {
   readonly number: number;

@@ -304,7 +304,24 @@ export const BODY_CODECS: ReadonlyMap<number, BodyCodec> = new Map<number, BodyC
   [PayloadType.NAT_D_DRAFT, dataOnly],
   [PayloadType.NAT_OA, natOa],
   [PayloadType.NAT_OA_DRAFT, natOa],
+  [PayloadType.FRAGMENT, typed(
+    (r) => {
+      const fragmentId = r.u16('fragment id');
+      const number = r.u8('fragment number');
+      const flags = r.u8('fragment flags');
+      if (number === 0) r.fail(NotifyType.PAYLOAD_MALFORMED, 'fragment number 0', r.pos - 2);
+      return { type: PayloadType.FRAGMENT, fragmentId, number, flags, data: r.rest('fragment data') };
+    },
+    (w, p) => {
+      w.u16(p.fragmentId);
+      w.u8(p.number);
+      w.u8(p.flags);
+      w.bytes(p.data);
+    },
+  )],
 ]);
+
+export const FRAGMENT_LAST = 0x01;
 
 /** Payload types that may only appear nested inside an SA. */
 export const NESTED_ONLY: ReadonlySet<number> = new Set([PayloadType.PROPOSAL, PayloadType.TRANSFORM]);

@@ -128,6 +128,17 @@ export interface NatOaPayload {
   data: Uint8Array;
 }
 
+/** IKEv1 fragment (Cisco-style, also strongSwan and Libreswan): a piece of a whole ISAKMP message. */
+export interface FragmentPayload {
+  type: 132;
+  fragmentId: number;
+  /** 1-based */
+  number: number;
+  /** bit 0: last fragment */
+  flags: number;
+  data: Uint8Array;
+}
+
 /** Any payload type the codec does not parse; kept as raw bytes so it round-trips. */
 export interface RawPayload {
   type: number;
@@ -149,7 +160,8 @@ export type KnownPayload =
   | VendorPayload
   | AttributePayload
   | NatDPayload
-  | NatOaPayload;
+  | NatOaPayload
+  | FragmentPayload;
 
 export type Payload = KnownPayload | RawPayload;
 

@@ -11,6 +11,6 @@ export {
 } from './isakmpd/attributes.js';
 export { loadPolicyFile, parsePolicyText, reloadPolicyFile, hasErrors, DEFAULT_POLICY_FILE, type Policy, type PolicyLoad, type PolicyReload } from './isakmpd/policy-file.js';
 export {
-  checkQuickMode, checkPhase1, admitCredentials, keynoteEnabled, principalsForPsk, principalsForCert, principalsForCertificate, certificateCredentials, ISAKMPD_VALUES,
+  checkQuickMode, checkPhase1, admitCredentials, keynoteEnabled, principalsForPsk, principalsForCert, principalsForCertificate, certificateCredentials, chainCredentials, ISAKMPD_VALUES,
   type Decision, type CheckOptions, type CredentialAdmission,
 } from './isakmpd/check.js';

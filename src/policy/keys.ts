@@ -102,6 +102,27 @@ const NAME_SHORT: Record<string, string> = {
   '0.9.2342.19200300.100.1.1': 'UID', '1.2.840.113549.1.9.1': 'emailAddress',
 };
 
+/**
+ * A name component as X509_NAME_oneline writes it: bytes outside printable ASCII become \\xHH
+ * (upper-case hex); BMP and Universal strings whose high bytes are all zero are narrowed first.
+ */
+function onelineValue(v: DerNode): string {
+  let b = v.content;
+  const width = v.tag === 0x1e ? 2 : v.tag === 0x1c ? 4 : 1;
+  if (width > 1 && b.length % width === 0) {
+    const narrow: number[] = [];
+    let allZero = true;
+    for (let i = 0; i < b.length; i += width) {
+      for (let j = 0; j < width - 1; j++) if (b[i + j] !== 0) allZero = false;
+      narrow.push(b[i + width - 1]!);
+    }
+    if (allZero) b = Buffer.from(narrow);
+  }
+  let out = '';
+  for (const c of b) out += c < 0x20 || c > 0x7e ? `\\x${c.toString(16).toUpperCase().padStart(2, '0')}` : String.fromCharCode(c);
+  return out;
+}
+
 /** One-line DN in the style of OpenSSL's X509_NAME_oneline: /C=../O=../CN=.. */
 export function nameOneline(name: DerNode): string {
   let out = '';
@@ -110,13 +131,7 @@ export function nameOneline(name: DerNode): string {
       const [t, v] = children(atv);
       const o = oidToString(t!);
       const label = NAME_SHORT[o] ?? o;
-      let text: string;
-      if (v!.tag === 0x1e) {
-        // BMPString: UTF-16BE
-        const b = Buffer.from(v!.content);
-        text = b.swap16().toString('utf16le');
-      } else text = v!.content.toString(v!.tag === 0x0c ? 'utf8' : 'latin1');
-      out += `/${label}=${text}`;
+      out += `/${label}=${onelineValue(v!)}`;
     }
   }
   return out;

@@ -14,11 +14,14 @@ import {
   IkeHash,
   IsakmpError,
   PayloadType,
+  FRAGMENT_LAST,
   classifyUdp4500,
   decodeMessage,
   decodePayloads,
   findPayload,
+  findPayloads,
   hex,
+  type FragmentPayload,
   type IsakmpMessage,
   type Payload,
 } from '../isakmp/index.js';
@@ -28,7 +31,20 @@ export const IKE_PORT = 500;
 export const NATT_PORT = 4500;
 
 export type CaptureEntry =
-  | { kind: 'ike'; frame: number; src: string; sport: number; dst: string; dport: number; message: IsakmpMessage; decrypted?: boolean; plaintext?: Uint8Array; decryptError?: string }
+  | {
+      kind: 'ike';
+      frame: number;
+      src: string;
+      sport: number;
+      dst: string;
+      dport: number;
+      message: IsakmpMessage;
+      decrypted?: boolean;
+      plaintext?: Uint8Array;
+      decryptError?: string;
+      /** set on a message put back together from IKE fragments: the frames that carried them */
+      reassembledFrom?: number[];
+    }
   | { kind: 'error'; frame: number; src: string; sport: number; dst: string; dport: number; error: IsakmpError | Error }
   | { kind: 'esp'; frame: number; src: string; sport: number; dst: string; dport: number; spi: number; seq: number }
   | { kind: 'keepalive'; frame: number; src: string; sport: number; dst: string; dport: number };
@@ -78,6 +94,37 @@ const HASHES: Record<number, string> = {
   [IkeHash.SHA2_512]: 'sha512',
 };
 
+type Where = { frame: number; src: string; sport: number; dst: string; dport: number };
+
+/**
+ * IKE fragments (payload 132) carry pieces of a whole ISAKMP message, numbered from 1, the last
+ * one flagged. Bounded: at most 32 pieces per message and 64 messages in progress.
+ */
+class Reassembly {
+  private sets = new Map<string, { parts: Map<number, Uint8Array>; last?: number; frames: number[] }>();
+
+  add(key: string, f: FragmentPayload, frame: number): { bytes: Uint8Array; frames: number[] } | undefined {
+    let set = this.sets.get(key);
+    if (!set) {
+      if (this.sets.size >= 64) this.sets.delete(this.sets.keys().next().value!);
+      this.sets.set(key, (set = { parts: new Map(), frames: [] }));
+    }
+    if (f.number > 32) return undefined;
+    set.parts.set(f.number, f.data);
+    set.frames.push(frame);
+    if (f.flags & FRAGMENT_LAST) set.last = f.number;
+    if (set.last === undefined) return undefined;
+    const pieces: Uint8Array[] = [];
+    for (let i = 1; i <= set.last; i++) {
+      const p = set.parts.get(i);
+      if (!p) return undefined;
+      pieces.push(p);
+    }
+    this.sets.delete(key);
+    return { bytes: new Uint8Array(Buffer.concat(pieces)), frames: set.frames };
+  }
+}
+
 /** Walk a capture file and return every IKE-related entry in frame order. */
 export function decodeCapture(file: Uint8Array, keys: Map<string, Uint8Array> = new Map()): CaptureEntry[] {
   return decodeFrames(readCapture(file), keys);
@@ -86,11 +133,12 @@ export function decodeCapture(file: Uint8Array, keys: Map<string, Uint8Array> = 
 export function decodeFrames(frames: CaptureFrame[], keys: Map<string, Uint8Array> = new Map()): CaptureEntry[] {
   const out: CaptureEntry[] = [];
   const sas = new Map<string, Phase1State>();
+  const fragments = new Reassembly();
   for (const f of frames) {
     const x = extractUdp(f);
     if ('skip' in x) continue;
     const u = x.udp;
-    const where = { frame: f.frame, src: u.src, sport: u.sport, dst: u.dst, dport: u.dport };
+    const where: Where = { frame: f.frame, src: u.src, sport: u.sport, dst: u.dst, dport: u.dport };
     let ike: Uint8Array;
     if (u.sport === NATT_PORT || u.dport === NATT_PORT) {
       const c = classifyUdp4500(u.payload);
@@ -110,18 +158,23 @@ export function decodeFrames(frames: CaptureFrame[], keys: Map<string, Uint8Arra
     } else if (u.sport === IKE_PORT || u.dport === IKE_PORT) {
       ike = u.payload;
     } else continue;
+    handle(ike, where);
+  }
+  return out;
+
+  function handle(ike: Uint8Array, where: Where, reassembledFrom?: number[]): void {
     let message: IsakmpMessage;
     try {
       message = decodeMessage(ike);
     } catch (e) {
       out.push({ kind: 'error', ...where, error: e as IsakmpError });
-      continue;
+      return;
     }
-    const entry: CaptureEntry & { kind: 'ike' } = { kind: 'ike', ...where, message };
+    const entry: CaptureEntry & { kind: 'ike' } = { kind: 'ike', ...where, message, ...(reassembledFrom ? { reassembledFrom } : {}) };
     const ck = hex(message.header.ispi);
     let st = sas.get(ck);
     if (!st) sas.set(ck, (st = { ivs: new Map(), seen: new Map() }));
-    const from = `${u.src}:${u.sport}`;
+    const from = `${where.src}:${where.sport}`;
     if (!st.initiator && message.header.rspi.every((b) => b === 0)) st.initiator = from;
     if (message.encrypted) {
       const key = keys.get(ck);
@@ -138,8 +191,12 @@ export function decodeFrames(frames: CaptureFrame[], keys: Map<string, Uint8Arra
     }
     learn(st, message.payloads, from, message.header.exchange);
     out.push(entry);
+    if (reassembledFrom) return; // fragments inside a reassembled message are not reassembled again
+    for (const f of findPayloads(message.payloads, PayloadType.FRAGMENT)) {
+      const whole = fragments.add(`${ck}/${f.fragmentId}/${from}`, f, where.frame);
+      if (whole) handle(whole.bytes, where, whole.frames);
+    }
   }
-  return out;
 }
 
 function learn(st: Phase1State, payloads: Payload[], from: string, exchange: number): void {

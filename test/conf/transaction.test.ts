@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseConfigText, ConfigTransaction, parseFifoConfigCommand, runFifoConfigCommand, reloadConfig, loadConfigFile } from '../../src/conf/index.js';
+import { dumpConfig, parseConfigText, ConfigTransaction, parseFifoConfigCommand, runFifoConfigCommand, reloadConfig, loadConfigFile } from '../../src/conf/index.js';
 
 const TEXT = '[General]\nListen-on=127.0.0.1\n[Phase 2]\nConnections=a\n[a]\nPhase=2\n[S]\nlist=x,y\n';
 const base = () => parseConfigText(TEXT, 'f', { noValidate: true }).config;
@@ -80,6 +80,14 @@ describe('conf FIFO C commands', () => {
     assert.equal(runFifoConfigCommand(c, 'C set [AES-SHA]:HASH_ALGORITHM=MD5').commit!.config.get('AES-SHA', 'HASH_ALGORITHM'), 'SHA');
     assert.equal(runFifoConfigCommand(c, 'C rms [QM-ESP-AES-SHA-SUITE]').commit!.config.hasSection('QM-ESP-AES-SHA-SUITE'), false);
     assert.equal(c.get('AES-SHA', 'Life'), 'LIFE_MAIN_MODE');
+  });
+
+  it('the report dump without defaults shows file and run-time values only', () => {
+    const c = runFifoConfigCommand(base(), 'C set [Added]:Tag=v').commit!.config;
+    const text = dumpConfig(c, { withoutDefaults: true });
+    assert.match(text, /^\[Added\]\nTag=v$/m);
+    assert.match(text, /^Listen-on=127\.0\.0\.1$/m);
+    assert.doesNotMatch(text, /Retransmits|LIFE_MAIN_MODE|X509/);
   });
 
   it('get returns the value and a newline, or nothing', () => {

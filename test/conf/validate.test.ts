@@ -103,6 +103,13 @@ describe('conf validation', () => {
     assert.match(errors(check(m)).find((x) => x.code === 'missing-section')!.hint!, /<cipher>-<hash>\[-GRPn\]/);
   });
 
+  it('a misspelt generated name gets the closest generated name as suggestion', () => {
+    const m = BASE.replace('Transforms=AES-128-SHA-GRP14', 'Transforms=AES-256-SHA256-GRP14');
+    assert.match(errors(check(m))[0]!.hint!, /^did you mean AES-256-SHA2-256-GRP14\?/);
+    const q = BASE.replace('QM-ESP-AES-128-SHA-PFS-GRP14-SUITE', 'QM-ESP-AES-GCM-128-SUITE');
+    assert.match(errors(check(q))[0]!.hint!, /^did you mean QM-ESP-AESGCM-128-SUITE\?/);
+  });
+
   it('a misspelt tag is a warning with the known tag to write instead', () => {
     const text = BASE.replace('Remote-ID=net-east', 'Remote-ID=net-east\nRemote-Id=net-east\nRemoteID=net-east');
     const d = check(text).find((x) => x.code === 'unknown-tag')!;
@@ -175,6 +182,12 @@ describe('conf validation', () => {
     const ds = check(t);
     assert.deepEqual(ds.map((d) => [d.code, d.section]), [['unused-section', 'leftover']]);
     assert.equal(ds[0]!.line, lineOf(t, 'x=1'));
+  });
+
+  it('[General] Loglevel items must be class=level and Listen-on items addresses or interfaces', () => {
+    const text = BASE + '[General]\nLoglevel=A=50,misc\nListen-on=198.18.0.1,em0,not an address\n';
+    const ds = check(text);
+    assert.deepEqual(ds.map((d) => [d.code, d.line]), [['bad-loglevel', lineOf(text, 'Loglevel=')], ['bad-listen-on', lineOf(text, 'Listen-on=')]]);
   });
 
   it('built-in defaults never produce diagnostics on their own', () => {

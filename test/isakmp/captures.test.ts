@@ -10,7 +10,7 @@ import { decodeCapture, parseKeyTable, type CaptureEntry } from '../../src/util/
 import { extractUdp, readCapture } from '../../src/util/pcap.js';
 import { classifyUdp4500 } from '../../src/isakmp/index.js';
 import { fixturePath } from '../helpers/paths.js';
-import { buildPcap } from './exchange-builder.js';
+import { buildFragmentedPcap, buildPcap } from './exchange-builder.js';
 import { COMPARED_FIELDS, ourFields, sortedFields, theirFields, tsharkFrames, leaves } from './tshark.js';
 
 type Ike = CaptureEntry & { kind: 'ike' };
@@ -34,7 +34,7 @@ function compareWithTshark(entries: CaptureEntry[], tsharkJson: string, label: s
   const frames = tsharkFrames(tsharkJson);
   let compared = 0;
   for (const e of entries) {
-    if (e.kind !== 'ike') continue;
+    if (e.kind !== 'ike' || e.reassembledFrom) continue;
     const t = frames.find((f) => f.frame === e.frame);
     assert.ok(t?.isakmp, `${label} frame ${e.frame}: tshark has no isakmp layer`);
     const tsharkSeesPayloads = leaves(t.isakmp).some(([k]) => k === 'isakmp.typepayload');
@@ -84,6 +84,35 @@ describe('isakmp: synthetic capture checked by tshark', () => {
     const bad = new Map<string, Uint8Array>([[[...keys.keys()][0]!, new Uint8Array(16).fill(7)]]);
     const ike = decodeCapture(pcap, bad).filter((e): e is Ike => e.kind === 'ike' && e.message.encrypted !== undefined);
     assert.ok(ike.some((e) => e.decryptError !== undefined));
+  });
+});
+
+describe('isakmp: IKE fragments reassembled (checked by tshark)', () => {
+  const pcap = fs.readFileSync(fixturePath('isakmp', 'synthetic-fragments.pcap'));
+  const keys = parseKeyTable(fs.readFileSync(fixturePath('isakmp', 'synthetic-mm-qm.keys'), 'utf8'));
+
+  it('the committed fixture is what the builder produces', () => {
+    assert.deepEqual(new Uint8Array(pcap), buildFragmentedPcap());
+  });
+
+  it('three fragments become Main Mode message 5, which decrypts like tshark decrypts it', () => {
+    const entries = decodeCapture(pcap, keys);
+    const whole = entries.find((e): e is Ike => e.kind === 'ike' && e.reassembledFrom !== undefined);
+    assert.ok(whole, 'no reassembled message');
+    assert.deepEqual(whole.reassembledFrom, [5, 6, 7]);
+    assert.ok(whole.decrypted);
+    assert.deepEqual(whole.message.payloads.map((p) => p.type), [5, 8, 11]);
+    // the IV chain continues through the reassembled message: message 6 decrypts as well
+    const mm6 = entries.find((e): e is Ike => e.kind === 'ike' && e.frame === 8)!;
+    assert.ok(mm6.decrypted);
+    const frame7 = tsharkFrames(fs.readFileSync(fixturePath('isakmp', 'synthetic-fragments.tshark.json'), 'utf8')).find((f) => f.frame === 7)!;
+    const theirs = frame7.isakmpLayers.flatMap((l) => leaves(l)).filter(([k]) => k === 'isakmp.hash' || k === 'isakmp.id.type' || k === 'isakmp.notify.msgtype');
+    const ours = ourFields(whole.message);
+    assert.deepEqual(
+      theirs.map(([k, v]) => `${k}=${v}`).sort(),
+      ['isakmp.hash', 'isakmp.id.type', 'isakmp.notify.msgtype'].flatMap((k) => (ours.get(k) ?? []).map((v) => `${k}=${v}`)).sort(),
+    );
+    compareWithTshark(entries.filter((e) => e.frame !== 7), fs.readFileSync(fixturePath('isakmp', 'synthetic-fragments.tshark.json'), 'utf8'), 'fragments');
   });
 });
 

@@ -43,6 +43,14 @@ describe('isakmp codec: header (RFC 2408 3.1)', () => {
     assert.equal(hx(d.encrypted!), '00112233445566778899aabbccddeeff');
     assert.equal(hx(encodeMessage(d)), hx(m));
   });
+  it('decoded bytes are plain copies, never views of a Buffer the caller may reuse', () => {
+    const b = Buffer.from(message('00112233445566778899aabbccddeeff', { next: 5, flags: 1 }));
+    const d = decodeMessage(b);
+    assert.equal(Object.getPrototypeOf(d.encrypted), Uint8Array.prototype);
+    assert.equal(Object.getPrototypeOf(d.header.ispi), Uint8Array.prototype);
+    b.fill(0);
+    assert.equal(hx(d.encrypted!), '00112233445566778899aabbccddeeff');
+  });
   it('rejects a short datagram with PAYLOAD_MALFORMED', () => expectNotify(() => decodeMessage(new Uint8Array(27)), 'PAYLOAD_MALFORMED'));
   it('rejects major version 2 (IKEv2) with INVALID_MAJOR_VERSION', () => expectNotify(() => decodeMessage(message('', { next: 0, version: 0x20 })), 'INVALID_MAJOR_VERSION'));
   it('rejects minor version 1 with INVALID_MINOR_VERSION', () => expectNotify(() => decodeMessage(message('', { next: 0, version: 0x11 })), 'INVALID_MINOR_VERSION'));
@@ -166,6 +174,12 @@ describe('isakmp codec: payloads', () => {
     const [a, b] = roundTrip(21, '83 00 000c 01 000000 c0000201 00 00 000c 01 000000 c6336401');
     assert.deepEqual(a, { type: 21, idType: 1, data: h('c0000201') });
     assert.deepEqual(b, { type: 131, idType: 1, data: h('c6336401') });
+  });
+
+  it('IKE fragment payload (132): id, number, last flag, data', () => {
+    const [f] = roundTrip(132, '00 00 000b 0001 02 01 aabbcc');
+    assert.deepEqual(f, { type: 132, fragmentId: 1, number: 2, flags: 1, data: h('aabbcc') });
+    expectNotify(() => decodePayloads(132, h('00 00 0008 0001 00 00')), 'PAYLOAD_MALFORMED');
   });
 
   it('an unknown payload type is kept raw and round-trips', () => {

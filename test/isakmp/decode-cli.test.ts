@@ -55,6 +55,15 @@ describe('isakmpctl decode', () => {
     assert.deepEqual((dpd.payloads as Array<Record<string, unknown>>)[1], { type: 11, doi: 1, protocol: 1, spi: '00112233445566778899aabbccddeeff', notifyType: 36136, data: '00000007' });
   });
 
+  it('reassembles IKE fragments and says which frames carried them', () => {
+    const objs = lines(run('-j', '--keys', keys, fixturePath('isakmp', 'synthetic-fragments.pcap')).out);
+    const whole = objs.find((o) => o.reassembledFrom)!;
+    assert.deepEqual(whole.reassembledFrom, [5, 6, 7]);
+    assert.deepEqual((whole.payloads as Array<{ type: number }>).map((p) => p.type), [5, 8, 11]);
+    const frag = objs.find((o) => o.frame === 5)!;
+    assert.deepEqual(Object.keys((frag.payloads as object[])[0]!), ['type', 'fragmentId', 'number', 'flags', 'data']);
+  });
+
   it('text output is a readable tree with names', () => {
     const r = run('--keys', keys, pcap);
     assert.equal(r.code, 0);

@@ -161,3 +161,24 @@ export function buildPcap(): Uint8Array {
   parts.push(w.record(i2r(), first.subarray(0, 60), (t += 10)));
   return Uint8Array.from(Buffer.concat(parts));
 }
+
+/** Main Mode where message 5 travels as three IKE fragments (payload 132) before message 6. */
+export function buildFragmentedPcap(): Uint8Array {
+  const conv = buildConversation();
+  const w = new PcapWriter();
+  const parts: Uint8Array[] = [w.header()];
+  let t = 1_700_000_000_000;
+  for (const m of conv.slice(0, 4)) parts.push(w.record(m.ep, m.udp, (t += 10)));
+  const mm5 = conv[4]!;
+  const size = Math.ceil(mm5.wire.length / 3);
+  for (let i = 0; i < 3; i++) {
+    const piece = mm5.wire.subarray(i * size, (i + 1) * size);
+    const frag = encodeMessage({
+      header: makeHeader({ ispi: ICOOKIE, rspi: RCOOKIE, exchange: ExchangeType.ID_PROT }),
+      payloads: [{ type: 132, fragmentId: 1, number: i + 1, flags: i === 2 ? 1 : 0, data: piece }],
+    });
+    parts.push(w.record(mm5.ep, Uint8Array.from([0, 0, 0, 0, ...frag]), (t += 10)));
+  }
+  parts.push(w.record(conv[5]!.ep, conv[5]!.udp, (t += 10)));
+  return Uint8Array.from(Buffer.concat(parts));
+}

@@ -61,6 +61,7 @@ const payload: fc.Arbitrary<Payload> = fc.oneof(
   fc.record({ type: fc.constant(14 as const), cfgType: u8, identifier: u16, attributes }),
   fc.record({ type: fc.constantFrom(20 as const, 130 as const), data: bytes(32) }),
   fc.record({ type: fc.constantFrom(21 as const, 131 as const), idType: u8, data: bytes(16) }),
+  fc.record({ type: fc.constant(132 as const), fragmentId: u16, number: fc.integer({ min: 1, max: 255 }), flags: u8, data: bytes(32) }),
   fc.record({ type: fc.integer({ min: 22, max: 127 }), raw: fc.constant(true as const), data: bytes(32) }),
 ).map(plain) as fc.Arbitrary<Payload>;
 

@@ -87,6 +87,8 @@ export interface TsharkFrame {
   frame: number;
   /** the isakmp layer (undefined when the frame has none) */
   isakmp?: JVal;
+  /** every isakmp layer of the frame (tshark adds one for a reassembled message) */
+  isakmpLayers: JVal[];
   layers: string[];
 }
 
@@ -100,7 +102,8 @@ export function tsharkFrames(text: string): TsharkFrame[] {
     const frame = Number(fr !== undefined && typeof fr === 'object' ? get(fr, 'frame.number') : fr);
     const names = isObj(layers) ? layers.pairs.map(([k]) => k) : [];
     // With several ISAKMP messages in one frame tshark repeats the layer; tests use the first.
-    return { frame, isakmp: get(layers, 'isakmp'), layers: names };
+    const isakmpLayers = isObj(layers) ? layers.pairs.filter(([k]) => k === 'isakmp').map(([, v]) => v) : [];
+    return { frame, isakmp: get(layers, 'isakmp'), isakmpLayers, layers: names };
   });
 }
 

@@ -119,6 +119,8 @@ describe('policy/isakmpd: action attributes', () => {
     const c = parseCertificate(readFixture('policy', 'x509', 'peer.der'));
     assert.equal(c.subject, '/C=SE/O=Example Org/CN=gw-east.example.org');
     assert.equal(c.issuer, '/C=SE/O=Example Org/CN=Example CA');
+    // non-ASCII bytes escaped as OpenSSL's X509_NAME_oneline does (its own output, see the fixture README)
+    assert.equal(parseCertificate(readFixture('policy', 'x509', 'utf8-subject.der')).subject, '/C=SE/O=Sm\\xC3\\xB6rg\\xC3\\xA5s AB/CN=gw');
   });
 
   it('rejects malformed descriptions with a clear error', () => {

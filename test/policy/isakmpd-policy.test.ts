@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { buildActionAttributes, type QuickModeDecisionInput } from '../../src/policy/isakmpd/attributes.js';
-import { certificateCredentials, checkQuickMode, principalsForCert, principalsForCertificate, principalsForPsk } from '../../src/policy/isakmpd/check.js';
+import { certificateCredentials, chainCredentials, checkQuickMode, principalsForCert, principalsForCertificate, principalsForPsk } from '../../src/policy/isakmpd/check.js';
 import { loadPolicyFile, parsePolicyText } from '../../src/policy/isakmpd/policy-file.js';
 import { readFixture, repoRoot } from '../helpers/paths.js';
 
@@ -159,6 +159,7 @@ describe('policy/isakmpd: certificates, CA delegation and the imposter', () => {
     assert.equal(creds.length, 2);
     assert.match(creds[1]!.source, /^Authorizer: "DN:\/C=SE\/O=Example Org\/CN=Example CA"\nLicensees: "DN:\/C=SE\/O=Example Org\/CN=gw-east.example.org"\nConditions: GMTTimeOfDay >= "\d{14}" && GMTTimeOfDay <= "20\d{12}";\n$/);
     assert.deepEqual(certificateCredentials(ca, ca), []); // self-signed
+    assert.equal(chainCredentials([peer, ca]).length, 2);
   });
 
   it('delegation to the CA DN admits any certificate it issued — including the imposter', () => {
@@ -289,5 +290,19 @@ describe('policy/isakmpd: received KeyNote credentials and switches', () => {
     assert.equal(keynoteEnabled('no', false), false);
     assert.equal(keynoteEnabled('Yes', false), false);
     assert.equal(keynoteEnabled('yes', true), false);
+  });
+});
+
+describe('policy/isakmpd: decision shape', () => {
+  it('a refusal names NO_PROPOSAL_CHOSEN; the explanation is serialisable', () => {
+    const p = parsePolicyText('Authorizer: "POLICY"\nLicensees: "passphrase:k"\n', 'd.policy').policy;
+    const no = checkQuickMode(p, sa(), principalsForPsk('x'));
+    assert.equal(no.notify, 'NO_PROPOSAL_CHOSEN');
+    assert.match(JSON.parse(JSON.stringify(no)).explanation, /d\.policy:1/);
+    const yes = checkQuickMode(p, sa(), principalsForPsk('k'));
+    assert.equal(yes.notify, undefined);
+    assert.match(yes.explanation, /granted "true" by assertion d\.policy:1/);
+    assert.equal(checkQuickMode(p, sa(), []).allowed, false);
+    assert.deepEqual(certificateCredentials(Buffer.from('not a certificate'), Buffer.alloc(0)), []);
   });
 });

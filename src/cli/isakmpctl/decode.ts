@@ -76,6 +76,7 @@ export function entryJson(e: CaptureEntry): Record<string, unknown> {
         encrypted: e.message.encrypted !== undefined,
         ...(e.decrypted ? { decrypted: true } : {}),
         ...(e.decryptError ? { decryptError: e.decryptError } : {}),
+        ...(e.reassembledFrom ? { reassembledFrom: e.reassembledFrom } : {}),
         payloads: e.message.payloads.map(toJson),
       };
     }
@@ -102,6 +103,7 @@ export function entryText(e: CaptureEntry): string {
     case 'ike': {
       const lines = describeMessage(e.message, { decrypted: e.decrypted === true });
       if (e.decryptError) lines.push(`Not decrypted: ${e.decryptError}`);
+      if (e.reassembledFrom) lines.unshift(`Reassembled from IKE fragments in frames ${e.reassembledFrom.join(', ')}`);
       return `${head}\nInternet Security Association and Key Management Protocol\n${lines.map((l) => `    ${l}`).join('\n')}\n`;
     }
   }

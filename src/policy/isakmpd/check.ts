@@ -17,8 +17,10 @@ export interface Decision {
   allowed: boolean;
   /** the compliance value: "false" or "true" */
   value: string;
-  /** which assertion granted, or which came closest and why it failed */
-  explanation: string;
+  /** the answer a refusal gives the peer */
+  notify?: 'NO_PROPOSAL_CHOSEN';
+  /** which assertion granted, or which came closest and why it failed (computed when first read) */
+  readonly explanation: string;
 }
 
 /** The three principals isakmpd presents for a pre-shared key. */
@@ -51,7 +53,7 @@ export function principalsForCert(publicKey: crypto.KeyObject | string | Buffer,
   return out;
 }
 
-/** Principals for a peer certificate given as DER. */
+/** Principals for a peer certificate given as DER. Throws (DerError) if it does not decode. */
 export function principalsForCertificate(certDer: Buffer): string[] {
   const c = parseCertificate(certDer);
   if (c.publicKey.algorithm !== 'rsa') throw new Error('isakmpd accepts only RSA certificates as policy principals');
@@ -64,8 +66,13 @@ export function principalsForCertificate(certDer: Buffer): string[] {
  * Self-signed certificates give none.
  */
 export function certificateCredentials(certDer: Buffer, issuerDer: Buffer): Assertion[] {
-  const c = parseCertificate(certDer);
-  const i = parseCertificate(issuerDer);
+  let c, i;
+  try {
+    c = parseCertificate(certDer);
+    i = parseCertificate(issuerDer);
+  } catch {
+    return []; // an undecodable certificate delegates nothing
+  }
   if (c.selfSigned || c.publicKey.algorithm !== 'rsa' || i.publicKey.algorithm !== 'rsa') return [];
   const tb = c.notBeforeUtc ? 'GMTTimeOfDay' : 'LocalTimeOfDay';
   const ta = c.notAfterUtc ? 'GMTTimeOfDay' : 'LocalTimeOfDay';
@@ -83,6 +90,13 @@ export function certificateCredentials(certDer: Buffer, issuerDer: Buffer): Asse
   return out;
 }
 
+/** Credentials for a validated chain, leaf first: each certificate licensed by the next one. */
+export function chainCredentials(chain: Buffer[]): Assertion[] {
+  const out: Assertion[] = [];
+  for (let i = 0; i + 1 < chain.length; i++) out.push(...certificateCredentials(chain[i]!, chain[i + 1]!));
+  return out;
+}
+
 export interface CheckOptions {
   /** extra local assertions for this query (for example certificateCredentials) */
   credentials?: Assertion[];
@@ -92,11 +106,18 @@ export interface CheckOptions {
 export function checkQuickMode(policy: Policy, attrs: Attributes, requesters: string[], opts: CheckOptions = {}): Decision {
   const set = opts.credentials?.length ? policy.set.with(opts.credentials) : policy.set;
   if (requesters.length === 0) {
-    return { allowed: false, value: 'false', explanation: 'no requesting principal (phase 1 authentication gave none)' };
+    return { allowed: false, value: 'false', notify: 'NO_PROPOSAL_CHOSEN', explanation: 'no requesting principal (phase 1 authentication gave none)' };
   }
   const r = evaluateQuery(set, { values: [...ISAKMPD_VALUES], authorizers: requesters, attributes: attrs });
   const allowed = r.index === 1;
-  return { allowed, value: r.value, explanation: allowed ? explainGrant(r.context, r.index) : explainRefusal(r.context) };
+  const d = { allowed, value: r.value, ...(allowed ? {} : { notify: 'NO_PROPOSAL_CHOSEN' as const }) } as Decision;
+  // Explaining walks every assertion again: only pay for it when someone reads it.
+  let text: string | undefined;
+  Object.defineProperty(d, 'explanation', {
+    enumerable: true,
+    get: () => (text ??= allowed ? explainGrant(r.context, r.index) : explainRefusal(r.context)),
+  });
+  return d;
 }
 
 /**

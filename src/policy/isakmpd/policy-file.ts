@@ -2,7 +2,7 @@
 // Reading never throws: every problem is a diagnostic with file:line:column, and the caller decides
 // (the daemon refuses to start on errors, and keeps the previous policy on a bad reload).
 import fs from 'node:fs';
-import { assertionChunks, parseAssertionAt, positionOf, type Assertion } from '../assertion.js';
+import { assertionChunks, parseAssertionAt, type Assertion } from '../assertion.js';
 import type { Clause, Expr } from '../ast.js';
 import { AssertionSet, POLICY } from '../compliance.js';
 import { LineMap, type Diagnostic } from '../errors.js';
@@ -108,6 +108,5 @@ function lint(a: Assertion): Diagnostic[] {
     }
   };
   walk(a.conditions);
-  void positionOf;
   return out;
 }

@@ -8,6 +8,7 @@ import { Charon, type CharonOptions } from './charon.js';
 import { Pluto, type PlutoOptions } from './pluto.js';
 import { Capture, IKE_FILTER } from './capture.js';
 import { register } from './cleanup.js';
+import { Daemon } from './exec.js';
 import { SUBNETS, hostIn, outerAddress, runId } from './plan.js';
 
 export interface Site {
@@ -115,6 +116,24 @@ export class Lab {
     this.track(cap, () => cap.stop());
     await cap.start();
     return cap;
+  }
+
+  /**
+   * Starts any long-running process inside a namespace (for example the project's own isakmpd, or iperf3),
+   * tracked by PID and stopped with the lab. Output goes to `<lab dir>/<label>.log`.
+   */
+  spawn(ns: Namespace, label: string, cmd: string, args: readonly string[], opts: { env?: NodeJS.ProcessEnv; private?: 'run' } = {}): Daemon {
+    if (!/^[A-Za-z0-9_.-]+$/.test(label)) throw new Error(`bad label ${label}`);
+    const logFile = path.join(this.dir, `${label}.log`);
+    // private: 'run' gives the process its own tmpfs /run (PID files, sockets at compiled-in paths).
+    const argv =
+      opts.private === 'run'
+        ? ns.argv('unshare', ['-m', 'sh', '-c', 'mount -t tmpfs tmpfs /run && exec "$0" "$@"', cmd, ...args])
+        : ns.argv(cmd, args);
+    const d = new Daemon(label, 'ip', argv, { env: opts.env, logFile });
+    const release = register({ what: `${label} pid ${d.pid}`, release: () => d.stop(), releaseNow: () => d.killNow() });
+    this.closers.push(release);
+    return d;
   }
 
   /** Registers anything else with a close() to be released with the lab. */

@@ -1,0 +1,148 @@
+import assert from 'node:assert/strict';
+import dgram from 'node:dgram';
+import fs from 'node:fs';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { request } from '../../src/cli/isakmpctl/control.js';
+import {
+  confFor, fifo, ISAKMPCTL, kill, randomPorts, showSa, startDaemon, tempDir, waitFor, type Daemon,
+} from './harness.js';
+
+const run = promisify(execFile);
+
+describe('isakmpd on 127.0.0.1: two daemons, FIFO and control socket', function () {
+  this.timeout(60_000);
+  let east: Daemon | undefined;
+  let west: Daemon | undefined;
+  const dir = tempDir();
+
+  before(async () => {
+    const [pe, pw] = randomPorts();
+    // west only accepts; east brings the tunnel up at start (Connections=)
+    west = await startDaemon('west', dir, pw, confFor({ self: 'west', peerPort: pe, active: false, pfs: true }));
+    east = await startDaemon('east', dir, pe, confFor({ self: 'east', peerPort: pw, active: true, pfs: true }));
+  });
+
+  after(() => {
+    kill(east);
+    kill(west);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('brings the tunnel up at start and both sides agree on SPIs', async () => {
+    const [e, w] = await waitFor(async () => {
+      const a = await showSa(east!);
+      const b = await showSa(west!);
+      return a.ipsec.length > 0 && b.ipsec.length > 0 ? ([a, b] as const) : false;
+    }, 20_000, 'IPsec SAs on both daemons');
+    assert.equal(e.ipsec.length, 1);
+    assert.equal(w.ipsec.length, 1);
+    assert.equal(e.ipsec[0]!.spiOut, w.ipsec[0]!.spiIn);
+    assert.equal(e.ipsec[0]!.spiIn, w.ipsec[0]!.spiOut);
+    assert.equal(e.ipsec[0]!.localSelector, '198.51.100.0/24');
+    assert.equal(w.ipsec[0]!.localSelector, '192.0.2.0/24');
+    assert.equal(e.ipsec[0]!.pfsGroup, 14);
+    assert.match(east!.output(), /phase 1 done \(initiator\)/);
+    assert.match(west!.output(), /phase 2 done \(responder\)/);
+  });
+
+  it('isakmpctl show sa -j prints the same state as the control socket', async () => {
+    const { stdout } = await run(process.execPath, [ISAKMPCTL, '-s', east!.sock, '-j', 'show', 'sa']);
+    const j = JSON.parse(stdout) as { ipsec: { spiIn: string }[] };
+    const direct = await showSa(east!);
+    assert.equal(j.ipsec[0]!.spiIn, direct.ipsec[0]!.spiIn);
+    const text = await run(process.execPath, [ISAKMPCTL, '-s', east!.sock, 'show', 'sa']);
+    assert.match(text.stdout, /IPsec SAs \(phase 2\):/);
+    assert.match(text.stdout, new RegExp(direct.ipsec[0]!.spiIn));
+  });
+
+  it('FIFO t removes the tunnel on both sides, FIFO c brings it back', async () => {
+    fifo(east!, 't tunnel');
+    await waitFor(async () => (await showSa(west!)).ipsec.length === 0 && (await showSa(east!)).ipsec.length === 0, 10_000, 'teardown on both sides');
+    fifo(east!, 'c tunnel');
+    const w = await waitFor(async () => {
+      const s = await showSa(west!);
+      return s.ipsec.length === 1 ? s : false;
+    }, 10_000, 'tunnel back up');
+    const e = await showSa(east!);
+    assert.equal(e.ipsec[0]!.spiOut, w.ipsec[0]!.spiIn);
+  });
+
+  it('teardown through the control socket by address removes phase 1 too', async () => {
+    const r = await request(west!.sock, { cmd: 'teardown', target: '127.0.0.1' });
+    assert.equal(r.ok, true);
+    await waitFor(async () => (await showSa(east!)).isakmp.length === 0 && (await showSa(east!)).ipsec.length === 0, 10_000, 'phase 1 gone on east');
+    const c = await request(east!.sock, { cmd: 'connect', name: 'tunnel' });
+    assert.equal(c.ok, true);
+    await waitFor(async () => (await showSa(west!)).ipsec.length === 1, 10_000, 'tunnel back up');
+    const bad = await request(east!.sock, { cmd: 'connect', name: 'no-such-connection' });
+    assert.equal(bad.ok, false);
+  });
+
+  it('malformed datagrams are dropped and counted; the daemon keeps working', async () => {
+    const before = (await request(west!.sock, { cmd: 'show', what: 'stats' })) as unknown as { stats: { ike: { dropped: Record<string, number>; received: number } } };
+    const s = dgram.createSocket('udp4');
+    const junk: Buffer[] = [
+      Buffer.alloc(3),
+      Buffer.alloc(28),
+      Buffer.concat([Buffer.alloc(8, 1), Buffer.alloc(8), Buffer.from([1, 0x10, 2, 0]), Buffer.alloc(4), Buffer.from([0, 0, 0, 200])]),
+      Buffer.concat([Buffer.alloc(8, 2), Buffer.alloc(8), Buffer.from([1, 0x10, 2, 0]), Buffer.alloc(4), Buffer.from([0, 0, 0, 36]), Buffer.from([0, 0, 0, 99, 0, 0, 0, 1])]),
+    ];
+    for (let i = 0; i < 20; i++) junk.push(Buffer.from(Array.from({ length: 28 + (i * 7) % 60 }, (_, k) => (k * 31 + i * 17) & 0xff)));
+    for (const j of junk) await new Promise<void>((r) => s.send(j, west!.port, '127.0.0.1', () => r()));
+    s.close();
+    const after = await waitFor(async () => {
+      const a = (await request(west!.sock, { cmd: 'show', what: 'stats' })) as unknown as { stats: { ike: { dropped: Record<string, number>; received: number } } };
+      return a.stats.ike.received >= before.stats.ike.received + junk.length ? a : false;
+    }, 5000, 'junk received');
+    const droppedBefore = Object.values(before.stats.ike.dropped).reduce((a, b) => a + b, 0);
+    const droppedAfter = Object.values(after.stats.ike.dropped).reduce((a, b) => a + b, 0);
+    assert.ok(droppedAfter - droppedBefore >= junk.length - 1, `dropped ${droppedAfter - droppedBefore} of ${junk.length}`);
+    assert.ok(after.stats.ike.dropped['payload_malformed'] || after.stats.ike.dropped['unequal_payload_lengths']);
+    assert.equal(west!.proc.exitCode, null);
+    assert.equal((await showSa(west!)).ipsec.length, 1);
+  });
+
+  it('SIGTERM sends Deletes, removes the pid file and exits 0', async () => {
+    assert.ok(fs.existsSync(east!.pidFile));
+    assert.equal(Number(fs.readFileSync(east!.pidFile, 'utf8')), east!.proc.pid);
+    kill(east, 'SIGTERM');
+    assert.equal(await east!.exited, 0);
+    assert.equal(fs.existsSync(east!.pidFile), false);
+    assert.equal(fs.existsSync(east!.sock), false);
+    await waitFor(async () => (await showSa(west!)).ipsec.length === 0, 5000, 'west saw the Delete');
+    assert.equal((await showSa(west!)).isakmp.length, 0);
+  });
+
+  it('FIFO Q stops the daemon cleanly', async () => {
+    fifo(west!, 'Q');
+    assert.equal(await west!.exited, 0);
+    assert.equal(fs.existsSync(west!.fifo), false);
+  });
+});
+
+describe('isakmpd command line', () => {
+  it('rejects unknown flags and extra operands with the usage', async () => {
+    for (const args of [['-X'], ['extra'], ['-p', 'notaport']]) {
+      const r = await run(process.execPath, [ISAKMPCTL.replace('isakmpctl.js', 'isakmpd.js'), ...args]).then(
+        () => ({ code: 0, stderr: '' }),
+        (e: { code: number; stderr: string }) => e,
+      );
+      assert.equal(r.code, 2);
+      assert.match(r.stderr, /usage: isakmpd/);
+    }
+  });
+
+  it('refuses a configuration with errors and says which file', async () => {
+    const dir = tempDir();
+    const conf = `${dir}/bad.conf`;
+    fs.writeFileSync(conf, '[General]\nthis line is not a tag\n[Phase 1\n', { mode: 0o600 });
+    const r = await run(process.execPath, [ISAKMPCTL.replace('isakmpctl.js', 'isakmpd.js'), '-d', '-c', conf, '-p', String(randomPorts()[0]), '-f', `${dir}/f`, '-i', `${dir}/p`, '--control', `${dir}/s`]).then(
+      () => ({ code: 0, stderr: '' }),
+      (e: { code: number; stderr: string }) => e,
+    );
+    fs.rmSync(dir, { recursive: true, force: true });
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /bad\.conf/);
+  });
+});
