@@ -1,6 +1,5 @@
 // Informational exchanges (RFC 2409 5.7): Delete and Notify, protected by HASH(1) = prf(SKEYID_a, M-ID | N/D)
 // once an ISAKMP SA exists; before that only unprotected notifies, which can end a failing phase 1.
-import { phase2Iv, prf } from './crypto-adapter.js';
 import type { IkeEngine } from './engine.js';
 import { hex32 } from './engine.js';
 import { buildMessage, openMessage } from './message.js';
@@ -25,12 +24,11 @@ export function sendUnprotectedNotify(e: IkeEngine, sa: IsakmpSa, notify: Notify
 export function sendProtected(e: IkeEngine, sa: IsakmpSa, payloads: PayloadBody[]): void {
   const mid = e.newMessageId(sa);
   const rest = encodePayloads(payloads).bytes;
-  const h = prf(sa.hashName!, sa.keys!.skeyidA, u32(mid), rest);
+  // HASH(1) = prf(SKEYID_a, M-ID | N/D)
+  const h = Buffer.from(sa.keys!.informationalHash(mid, rest));
   const chain = Buffer.concat([encodePayloads([{ type: Payload.HASH, data: h }, payloads[0]!]).each[0]!, rest]);
-  const iv = phase2Iv(sa.hashName!, sa.iv!, mid, sa.cipher!.block);
-  const m = buildMessage({ icookie: sa.icookie, rcookie: sa.rcookie, exchange: Exchange.INFO, messageId: mid }, Payload.HASH, chain, {
-    cipher: sa.cipher!, key: sa.keys!.encKey, iv,
-  });
+  const m = buildMessage({ icookie: sa.icookie, rcookie: sa.rcookie, exchange: Exchange.INFO, messageId: mid }, Payload.HASH, chain, sa.keys);
+  sa.keys!.forgetIv(mid);
   e.emit({ from: sa.local, to: sa.remote, data: m.data, plain: m.plain });
 }
 
@@ -80,8 +78,8 @@ export function infoReceive(e: IkeEngine, sa: IsakmpSa, h: Header, datagram: Uin
     e.drop('invalid_message_id');
     return;
   }
-  const iv = phase2Iv(sa.hashName!, sa.iv!, h.messageId, sa.cipher!.block);
-  const opened = openMessage(h, datagram, { cipher: sa.cipher!, key: sa.keys.encKey, iv });
+  const opened = openMessage(h, datagram, sa.keys);
+  sa.keys.forgetIv(h.messageId);
   if ('notify' in opened) {
     e.drop(opened.notify.toLowerCase());
     return;
@@ -91,7 +89,7 @@ export function infoReceive(e: IkeEngine, sa: IsakmpSa, h: Header, datagram: Uin
     e.drop('info-without-hash');
     return;
   }
-  const want = prf(sa.hashName!, sa.keys.skeyidA, u32(h.messageId), Buffer.concat(rest.map((p) => p.raw)));
+  const want = Buffer.from(sa.keys.informationalHash(h.messageId, Buffer.concat(rest.map((p) => p.raw))));
   if (!want.equals((first as { data: Buffer }).data)) {
     e.drop('invalid_hash_information');
     e.log('message', 0, `informational from ${sa.peer.name} with a bad HASH dropped`);

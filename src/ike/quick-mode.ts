@@ -1,7 +1,8 @@
 // Quick Mode (RFC 2409 5.5): HASH(1),SA,Ni[,KE][,IDci,IDcr] / HASH(2),SA,Nr[,KE][,IDci,IDcr] / HASH(3),
 // ESP proposals, with and without PFS, both roles. Keys come out as SA installs for the data plane.
 import type { ConnectionConfig } from './config.js';
-import { dhCreate, keymat, phase2Iv, prf } from './crypto-adapter.js';
+import { KEY_LOG_LEVEL } from '../crypto/index.js';
+import { dhCreate } from './crypto-adapter.js';
 import type { IkeEngine } from './engine.js';
 import { hex32 } from './engine.js';
 import { idForAddress, idFromSpec, idText, sameId, type IdPayload } from './ids.js';
@@ -26,18 +27,14 @@ function sendQm(e: IkeEngine, q: QuickExchange, hashValue: (rest: Buffer) => Buf
   const restBytes = rest.length ? encodePayloads(rest).bytes : Buffer.alloc(0);
   const hashP: PayloadBody = { type: Payload.HASH, data: hashValue(restBytes) };
   const chain = rest.length ? Buffer.concat([encodePayloads([hashP, rest[0]!]).each[0]!, restBytes]) : encodePayloads([hashP]).bytes;
-  const m = buildMessage({ icookie: sa.icookie, rcookie: sa.rcookie, exchange: Exchange.QUICK, messageId: q.messageId }, Payload.HASH, chain, {
-    cipher: sa.cipher!, key: sa.keys!.encKey, iv: q.iv,
-  });
-  q.iv = m.nextIv!;
+  const m = buildMessage({ icookie: sa.icookie, rcookie: sa.rcookie, exchange: Exchange.QUICK, messageId: q.messageId }, Payload.HASH, chain, sa.keys);
   e.sendTracked(q.xmit, { from: sa.local, to: sa.remote, data: m.data, plain: m.plain }, awaitReply);
 }
 
 export function quickInitiate(e: IkeEngine, sa: IsakmpSa, conn: ConnectionConfig): void {
   const mid = e.newMessageId(sa);
   const q: QuickExchange = {
-    messageId: mid, isakmp: sa, initiator: true, connection: conn, state: 'SENT1',
-    iv: phase2Iv(sa.hashName!, sa.iv!, mid, sa.cipher!.block), spiIn: e.allocSpi(), xmit: newXmit(e.now),
+    messageId: mid, isakmp: sa, initiator: true, connection: conn, state: 'SENT1', spiIn: e.allocSpi(), xmit: newXmit(e.now),
   };
   const group = conn.suites.flatMap((s) => s.transforms).find((t) => t.pfsGroup)?.pfsGroup;
   if (group) {
@@ -59,11 +56,11 @@ export function quickInitiate(e: IkeEngine, sa: IsakmpSa, conn: ConnectionConfig
     { type: Payload.SA, doi: DOI_IPSEC, situation: SIT_IDENTITY_ONLY, proposals: q.proposals },
     { type: Payload.NONCE, data: q.ni },
   ];
-  if (q.dh) rest.push({ type: Payload.KE, data: q.dh.publicValue });
+  if (q.dh) rest.push({ type: Payload.KE, data: Buffer.from(q.dh.publicValue) });
   if (q.idci && q.idcr) rest.push(q.idci, q.idcr);
   e.log('exchange', 10, `starting Quick Mode ${conn.name} with ${sa.peer.name}, message ID 0x${hex32(mid)}`);
   // HASH(1) = prf(SKEYID_a, M-ID | SA | Ni [| KE] [| IDci | IDcr])
-  sendQm(e, q, (r) => prf(sa.hashName!, sa.keys!.skeyidA, u32(mid), r), rest, true);
+  sendQm(e, q, (r) => Buffer.from(sa.keys!.quickHash1(mid, r)), rest, true);
 }
 
 export function quickReceive(e: IkeEngine, sa: IsakmpSa, h: Header, datagram: Uint8Array): void {
@@ -83,12 +80,9 @@ export function quickReceive(e: IkeEngine, sa: IsakmpSa, h: Header, datagram: Ui
       e.drop('invalid_message_id');
       return;
     }
-    q = {
-      messageId: h.messageId, isakmp: sa, initiator: false, state: 'SENT1',
-      iv: phase2Iv(sa.hashName!, sa.iv!, h.messageId, sa.cipher!.block), spiIn: 0, xmit: newXmit(e.now),
-    };
+    q = { messageId: h.messageId, isakmp: sa, initiator: false, state: 'SENT1', spiIn: 0, xmit: newXmit(e.now) };
   }
-  const opened = openMessage(h, datagram, { cipher: sa.cipher!, key: sa.keys!.encKey, iv: q.iv });
+  const opened = openMessage(h, datagram, sa.keys);
   if ('notify' in opened) {
     e.drop(opened.notify.toLowerCase());
     return;
@@ -108,9 +102,9 @@ export function quickReceive(e: IkeEngine, sa: IsakmpSa, h: Header, datagram: Ui
   const restRaw = Buffer.concat(opened.payloads.slice(1).map((p) => p.raw));
   const ps = opened.payloads;
   let r: Refusal | undefined;
-  if (stepIndex === 0) r = responder1(e, sa, q, ps, hashGot, restRaw, opened.nextIv!);
-  else if (stepIndex === 1) r = initiator2(e, sa, q, ps, hashGot, restRaw, opened.nextIv!);
-  else r = responder3(e, sa, q, hashGot, opened.nextIv!);
+  if (stepIndex === 0) r = responder1(e, sa, q, ps, hashGot, restRaw);
+  else if (stepIndex === 1) r = initiator2(e, sa, q, ps, hashGot, restRaw);
+  else r = responder3(e, sa, q, hashGot);
   if (r) {
     e.drop(r.notify.toLowerCase());
     if (r.reply === 'notify') {
@@ -141,8 +135,8 @@ function readIds(ps: DecodedPayload[]): { idci?: IdPayload; idcr?: IdPayload } |
   return { idci: strip(ids[0]!), idcr: strip(ids[1]!) };
 }
 
-function responder1(e: IkeEngine, sa: IsakmpSa, q: QuickExchange, ps: DecodedPayload[], got: Buffer, restRaw: Buffer, nextIv: Buffer): Refusal | undefined {
-  const bad = hashOk(prf(sa.hashName!, sa.keys!.skeyidA, u32(q.messageId), restRaw), got);
+function responder1(e: IkeEngine, sa: IsakmpSa, q: QuickExchange, ps: DecodedPayload[], got: Buffer, restRaw: Buffer): Refusal | undefined {
+  const bad = hashOk(Buffer.from(sa.keys!.quickHash1(q.messageId, restRaw)), got);
   if (bad) return { ...bad, reply: 'silent' };
   const saps = payloadsOf<SaP>({ payloads: ps }, Payload.SA);
   const sap = saps[0]!;
@@ -170,8 +164,10 @@ function responder1(e: IkeEngine, sa: IsakmpSa, q: QuickExchange, ps: DecodedPay
   if (choice.chosen.pfsGroup) {
     if (!ke) return refuse('PAYLOAD_MALFORMED', 'PFS proposal without KE payload');
     q.dh = dhCreate(choice.chosen.pfsGroup, (n) => e.random(n));
-    gxy = q.dh?.shared(ke.data);
-    if (!gxy) return refuse('INVALID_KEY_INFORMATION', 'unusable Quick Mode KE value');
+    if (!q.dh) return refuse('NO_PROPOSAL_CHOSEN', `PFS group ${choice.chosen.pfsGroup} not available`);
+    const s = q.dh.computeShared(ke.data);
+    if (!s.ok) return refuse(s.error.notify, s.error.reason);
+    gxy = Buffer.from(s.value);
   } else if (ke) return refuse('PAYLOAD_MALFORMED', 'KE payload without a PFS group');
   q.connection = conn;
   q.chosen = choice.chosen;
@@ -195,7 +191,7 @@ function responder1(e: IkeEngine, sa: IsakmpSa, q: QuickExchange, ps: DecodedPay
   }
   q.spiIn = e.allocSpi();
   q.nr = e.random(NONCE_LEN);
-  q.iv = nextIv;
+  sa.keys!.confirmIv(q.messageId);
   sa.usedMessageIds.add(q.messageId);
   e.quick.set(qkey(sa, q.messageId), q);
   const rest: PayloadBody[] = [
@@ -205,17 +201,17 @@ function responder1(e: IkeEngine, sa: IsakmpSa, q: QuickExchange, ps: DecodedPay
     },
     { type: Payload.NONCE, data: q.nr },
   ];
-  if (q.dh) rest.push({ type: Payload.KE, data: q.dh.publicValue });
+  if (q.dh) rest.push({ type: Payload.KE, data: Buffer.from(q.dh.publicValue) });
   if (q.idci && q.idcr) rest.push(q.idci, q.idcr);
   if (gxy) q.gxy = gxy;
   q.state = 'SENT2';
   // HASH(2) = prf(SKEYID_a, M-ID | Ni_b | SA | Nr [| KE] [| IDci | IDcr])
-  sendQm(e, q, (r) => prf(sa.hashName!, sa.keys!.skeyidA, u32(q.messageId), q.ni!, r), rest, true);
+  sendQm(e, q, (r) => Buffer.from(sa.keys!.quickHash2(q.messageId, q.ni!, r)), rest, true);
   return undefined;
 }
 
-function initiator2(e: IkeEngine, sa: IsakmpSa, q: QuickExchange, ps: DecodedPayload[], got: Buffer, restRaw: Buffer, nextIv: Buffer): Refusal | undefined {
-  const bad = hashOk(prf(sa.hashName!, sa.keys!.skeyidA, u32(q.messageId), q.ni!, restRaw), got);
+function initiator2(e: IkeEngine, sa: IsakmpSa, q: QuickExchange, ps: DecodedPayload[], got: Buffer, restRaw: Buffer): Refusal | undefined {
+  const bad = hashOk(Buffer.from(sa.keys!.quickHash2(q.messageId, q.ni!, restRaw)), got);
   if (bad) return { ...bad, reply: 'silent' };
   const sap = payloadsOf<SaP>({ payloads: ps }, Payload.SA)[0]!;
   const choice = acceptPhase2Reply(sap.proposals, q.connection!.suites);
@@ -230,25 +226,26 @@ function initiator2(e: IkeEngine, sa: IsakmpSa, q: QuickExchange, ps: DecodedPay
   const ke = payloadsOf<Bytes>({ payloads: ps }, Payload.KE)[0];
   let gxy: Buffer | undefined;
   if (choice.chosen.pfsGroup) {
-    if (!ke || !q.dh || q.dh.group !== choice.chosen.pfsGroup) return refuse('PAYLOAD_MALFORMED', 'PFS reply without a matching KE');
-    gxy = q.dh.shared(ke.data);
-    if (!gxy) return refuse('INVALID_KEY_INFORMATION', 'unusable Quick Mode KE value');
+    if (!ke || !q.dh || q.dh.group.id !== choice.chosen.pfsGroup) return refuse('PAYLOAD_MALFORMED', 'PFS reply without a matching KE');
+    const s = q.dh.computeShared(ke.data);
+    if (!s.ok) return refuse(s.error.notify, s.error.reason);
+    gxy = Buffer.from(s.value);
   } else if (ke) return refuse('PAYLOAD_MALFORMED', 'KE payload without a PFS group');
   q.chosen = choice.chosen;
   q.peerSpi = choice.peerSpi;
-  q.iv = nextIv;
+  sa.keys!.confirmIv(q.messageId);
   // HASH(3) = prf(SKEYID_a, 0 | M-ID | Ni_b | Nr_b)
   q.state = 'DONE';
   q.keepUntil = e.now + e.config.exchangeMaxTimeSec * 1000;
-  sendQm(e, q, () => prf(sa.hashName!, sa.keys!.skeyidA, Buffer.from([0]), u32(q.messageId), q.ni!, q.nr!), [], false);
+  sendQm(e, q, () => Buffer.from(sa.keys!.quickHash3(q.messageId, q.ni!, q.nr!)), [], false);
   finish(e, sa, q, gxy);
   return undefined;
 }
 
-function responder3(e: IkeEngine, sa: IsakmpSa, q: QuickExchange, got: Buffer, nextIv: Buffer): Refusal | undefined {
-  const bad = hashOk(prf(sa.hashName!, sa.keys!.skeyidA, Buffer.from([0]), u32(q.messageId), q.ni!, q.nr!), got);
+function responder3(e: IkeEngine, sa: IsakmpSa, q: QuickExchange, got: Buffer): Refusal | undefined {
+  const bad = hashOk(Buffer.from(sa.keys!.quickHash3(q.messageId, q.ni!, q.nr!)), got);
   if (bad) return { ...bad, reply: 'silent' };
-  q.iv = nextIv;
+  sa.keys!.confirmIv(q.messageId);
   q.state = 'DONE';
   q.xmit.awaitingReply = false;
   q.keepUntil = e.now + e.config.exchangeMaxTimeSec * 1000;
@@ -263,7 +260,7 @@ function finish(e: IkeEngine, sa: IsakmpSa, q: QuickExchange, gxy: Buffer | unde
   const authBytes = INTEG_KEY_BYTES[t.integ];
   const [ni, nr] = [q.ni!, q.nr!];
   const keysFor = (spi: number): { spi: number; encKey: Buffer; authKey: Buffer } => {
-    const k = keymat(sa.hashName!, sa.keys!.skeyidD, { ...(gxy ? { gxy } : {}), protocol: Proto.ESP, spi, ni, nr }, encBytes + authBytes);
+    const k = Buffer.from(sa.keys!.keymat({ protocol: Proto.ESP, spi: u32(spi), niB: ni, nrB: nr, ...(gxy ? { gqmxy: gxy } : {}) }, encBytes + authBytes));
     return { spi, encKey: Buffer.from(k.subarray(0, encBytes)), authKey: Buffer.from(k.subarray(encBytes)) };
   };
   const local = q.initiator ? q.idci : q.idcr;
@@ -288,7 +285,7 @@ function finish(e: IkeEngine, sa: IsakmpSa, q: QuickExchange, gxy: Buffer | unde
   e.ipsec.set(spec.id, { spec, peer: sa.peer.name, isakmpSerial: sa.serial, createdAt: e.now, hardAt: e.now + t.lifeSeconds * 1000 });
   e.install({ kind: 'add', sa: spec });
   e.stats.phase2Established++;
-  e.log('crypto', 99, `KEYMAT in 0x${hex32(spec.inbound.spi)} enc ${hex(spec.inbound.encKey)} auth ${hex(spec.inbound.authKey)}; out 0x${hex32(spec.outbound.spi)} enc ${hex(spec.outbound.encKey)} auth ${hex(spec.outbound.authKey)}`);
+  e.log('crypto', KEY_LOG_LEVEL, `KEYMAT in 0x${hex32(spec.inbound.spi)} enc ${hex(spec.inbound.encKey)} auth ${hex(spec.inbound.authKey)}; out 0x${hex32(spec.outbound.spi)} enc ${hex(spec.outbound.encKey)} auth ${hex(spec.outbound.authKey)}`);
   e.log(
     'exchange', 0,
     `phase 2 done (${q.initiator ? 'initiator' : 'responder'}): connection ${spec.connection} peer ${sa.peer.name} ` +

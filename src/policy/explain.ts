@@ -97,6 +97,18 @@ function licPrincipals(e: LicExpr, a: Assertion, s: Scope, out: string[]): strin
   return out;
 }
 
+/** Why the nearest clause gave nothing, descending into nested blocks whose test held. */
+function describeClause(a: Assertion, c: Clause, s: Scope, ctx: QueryContext, prefix = ''): string {
+  const ok = safeTest(c.test, s);
+  if (ok !== true) return `conditions failed: ${prefix}${whyFalse(a, c.test, s)}`;
+  if (c.block && c.block.length) {
+    const inner = nearness(c.block, s);
+    if (inner.clause) return describeClause(a, inner.clause, s, ctx, `${prefix}inside ${quote(a, c.test)} -> { }: `);
+  }
+  const v = c.value ? quote(a, c.value) : 'nothing';
+  return `conditions: ${prefix}${quote(a, c.test)} holds but yields ${v}, which counts as ${JSON.stringify(ctx.valueName(0))}`;
+}
+
 export interface AssertionVerdict {
   assertion: Assertion;
   where: string;
@@ -120,11 +132,7 @@ export function judgeAssertions(ctx: QueryContext): AssertionVerdict[] {
       else {
         const n = nearness(a.conditions, s);
         condNear = n.score;
-        if (n.clause) {
-          const ok = safeTest(n.clause.test, s);
-          if (ok !== true) reasons.push(`conditions failed: ${whyFalse(a, n.clause.test, s)}`);
-          else reasons.push(`conditions: ${quote(a, n.clause)} holds but yields ${JSON.stringify(ctx.valueName(0))}`);
-        }
+        if (n.clause) reasons.push(describeClause(a, n.clause, s, ctx));
       }
     } else if (cond < ctx.maxIndex) {
       reasons.push(`conditions give only ${JSON.stringify(ctx.valueName(cond))}`);

@@ -9,7 +9,6 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { distPath, repoRoot } from '../helpers/paths.js';
 
 const A_OUT = '198.18.0.1';
 const B_OUT = '198.18.0.2';
@@ -65,8 +64,6 @@ describe('manual keying between two namespaces (ipsecadm + userspace ESP)', func
   const dist = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
   const hostd = path.join(dist, 'src', 'dataplane', 'hostd.js');
   const ipsecadmJs = path.join(dist, 'src', 'cli', 'ipsecadm.js');
-  void distPath;
-  void repoRoot;
 
   const ipsecadm = (sock: string, line: string): string => sh(process.execPath, [ipsecadmJs, '-s', sock, ...line.split(/\s+/).filter(Boolean)]);
 
@@ -105,7 +102,11 @@ describe('manual keying between two namespaces (ipsecadm + userspace ESP)', func
           stdio: ['ignore', log, log],
         });
         procs.push(p);
-        await waitFor(`${sock} ready`, () => (fs.readFileSync(path.join(dir, `${sock}.log`), 'utf8').includes('ready') ? true : p.exitCode !== null ? (() => { throw new Error(`hostd exited: ${fs.readFileSync(path.join(dir, `${sock}.log`), 'utf8')}`); })() : undefined));
+        const logText = () => fs.readFileSync(path.join(dir, `${sock}.log`), 'utf8');
+        await waitFor(`${sock} ready`, () => {
+          if (p.exitCode !== null) throw new Error(`hostd exited: ${logText()}`);
+          return logText().includes('ready') ? true : undefined;
+        });
         sh('ip', ['-n', ns, 'link', 'set', tun, 'up']);
       }
     } catch (e) {
