@@ -6,7 +6,7 @@ import {
   EspTransformId, GroupDescription, IkeAuthMethod, IkeEncryption, IkeHash, IpsecAuthAlgorithm, numberOf,
 } from '../isakmp/numbers.js';
 import type { ConnectionConfig, EngineConfig, IdSpec, IpsecTransform, PeerConfig, Phase1Transform } from '../ike/config.js';
-import { CIPHER_BY_IKE, HASH_BY_IKE, DH_GROUPS } from '../ike/crypto-adapter.js';
+import { cipherUsable, groupUsable, hashUsable } from '../ike/crypto-adapter.js';
 import type { EspEncr, IntegAlg } from '../ike/types.js';
 
 export interface MappedConfig {
@@ -72,7 +72,7 @@ export function mapConfig(c: Config): MappedConfig {
       const auth = numberOf(IkeAuthMethod, t.authMethod ?? 'PRE_SHARED');
       const group = numberOf(GroupDescription, t.group ?? 'MODP_1024');
       const keyLength = offer(t.keyLength);
-      if (encr === undefined || !CIPHER_BY_IKE[encr] || hash === undefined || !HASH_BY_IKE[hash] || group === undefined || !DH_GROUPS[group]) {
+      if (encr === undefined || !cipherUsable(encr, keyLength) || hash === undefined || !hashUsable(hash) || group === undefined || !groupUsable(group)) {
         warnings.push(`transform ${t.section}: ${t.encryption}/${t.hash}/${t.group} not implemented, skipped`);
         continue;
       }

@@ -59,16 +59,29 @@ export interface ConnectionConfig {
   passive?: boolean;
 }
 
-/** Quick Mode responder policy check (KeyNote when Use-Keynote is on). */
-export type Phase2Policy = (q: {
+/** An ID payload as received or sent (type, protocol, port, data), for policy decisions. */
+export interface IdValue {
+  idType: number;
+  protocol: number;
+  port: number;
+  data: Uint8Array;
+}
+
+/** What a Quick Mode responder asks its policy (KeyNote when Use-Keynote is on) before accepting. */
+export interface Phase2PolicyQuery {
   peer: string;
-  remoteAddress: string;
-  connection?: string;
-  localSelector: string;
-  remoteSelector: string;
-  sa: { encr: EspEncr; keyLength: number; integ: IntegAlg; mode: string; pfsGroup?: number; lifeSeconds: number };
-  phase1: { encr: string; hash: string; group: number };
-}) => { allow: true } | { allow: false; reason: string };
+  connection: string;
+  psk: Uint8Array;
+  phase1: { exchange: 'main' | 'aggressive'; group: number; localAddress: string; remoteAddress: string; remotePort: number; remoteId?: IdValue };
+  initiator: boolean;
+  pfs: boolean;
+  /** The chosen ESP transform as it was on the wire. */
+  transformId: number;
+  attributes: { type: number; value: number }[];
+  localFilter?: IdValue;
+  remoteFilter?: IdValue;
+}
+export type Phase2Policy = (q: Phase2PolicyQuery) => { allow: true } | { allow: false; reason: string };
 
 export interface EngineConfig {
   peers: PeerConfig[];

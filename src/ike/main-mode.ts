@@ -204,6 +204,7 @@ function verifyAuth(sa: IsakmpSa, ps: DecodedPayload[], fromInitiator: boolean):
   if (!want.equals(hashP.data)) return refuse('INVALID_HASH_INFORMATION', `HASH_${fromInitiator ? 'I' : 'R'} mismatch (pre-shared key mismatch?)`);
   if (fromInitiator) sa.idI = idText(id);
   else sa.idR = idText(id);
+  sa.peerId = { type: Payload.ID, idType: id.idType, protocol: id.protocol, port: id.port, data: Buffer.from(id.data) };
   return undefined;
 }
 

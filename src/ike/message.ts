@@ -42,7 +42,7 @@ export function openMessage(h: Header, datagram: Uint8Array, keys?: Phase1Keys):
   if (!keys) return refuse('INVALID_FLAGS', 'encrypted message without keys', 'silent');
   if (body.length === 0) return refuse('PAYLOAD_MALFORMED', 'empty encrypted body');
   const plain = keys.decrypt(h.messageId, body, { defer: true });
-  if (!plain.ok) return refuse(plain.error.notify === 'PAYLOAD_MALFORMED' ? 'PAYLOAD_MALFORMED' : 'PAYLOAD_MALFORMED', plain.error.reason);
+  if (!plain.ok) return refuse('PAYLOAD_MALFORMED', plain.error.reason);
   const ps = decodePayloads(h.nextPayload, Buffer.from(plain.value));
   if ('notify' in ps) return ps;
   return { payloads: ps };

@@ -1,7 +1,7 @@
 // Building SA offers and choosing from them. The responder picks the first offer it can accept, in the
 // initiator's order (RFC 2408 4.2), and echoes that transform unchanged.
 import type { IpsecSuite, IpsecTransform, Phase1Transform } from './config.js';
-import { CIPHER_BY_IKE, DH_GROUPS, HASH_BY_IKE } from './crypto-adapter.js';
+import { cipherName, cipherUsable, groupUsable, hashName, hashUsable } from './crypto-adapter.js';
 import {
   EncapMode, EspId, IkeAttr, IkeAuth, IpsecAttr, IpsecAuth, KEY_IKE, LifeType, Proto,
 } from './numbers.js';
@@ -44,8 +44,7 @@ export function readPhase1Transform(t: Transform): Phase1Transform | undefined {
   const group = attrNum(t.attrs, IkeAttr.GROUP_DESCRIPTION);
   if (encr === undefined || hash === undefined || auth === undefined || group === undefined) return undefined;
   const keyLength = attrNum(t.attrs, IkeAttr.KEY_LENGTH);
-  const cipher = CIPHER_BY_IKE[encr];
-  if (!cipher || cipher.keyBytes(keyLength) === undefined || !HASH_BY_IKE[hash] || !DH_GROUPS[group]) return undefined;
+  if (!cipherUsable(encr, keyLength) || !hashUsable(hash) || !groupUsable(group)) return undefined;
   let lifeSeconds = 28800;
   // LIFE_TYPE/LIFE_DURATION come in pairs; only the seconds lifetime is tracked.
   for (let i = 0; i < t.attrs.length; i++) {
@@ -136,7 +135,7 @@ export function readIpsecTransform(t: Transform): IpsecTransform | undefined {
   const keyLength = attrNum(t.attrs, IpsecAttr.KEY_LENGTH);
   if (espKeyBytes(encr, keyLength) === undefined) return undefined;
   const pfsGroup = attrNum(t.attrs, IpsecAttr.GROUP_DESCRIPTION);
-  if (pfsGroup !== undefined && !DH_GROUPS[pfsGroup]) return undefined;
+  if (pfsGroup !== undefined && !groupUsable(pfsGroup)) return undefined;
   let lifeSeconds = 28800;
   for (let i = 0; i < t.attrs.length; i++) {
     if (t.attrs[i]!.type === IpsecAttr.SA_LIFE_TYPE && attrNum([t.attrs[i]!], IpsecAttr.SA_LIFE_TYPE) === LifeType.SECONDS) {
@@ -183,7 +182,5 @@ export function acceptPhase2Reply(reply: Proposal[], suites: IpsecSuite[]): Phas
 
 /** Names for logs and `show sa`, isakmpd style. */
 export function describePhase1(t: Phase1Transform): { encr: string; hash: string; group: number } {
-  const c = CIPHER_BY_IKE[t.encr];
-  const encr = c ? (c.name === 'aes-cbc' ? `aes-${t.keyLength ?? 128}-cbc` : c.name) : String(t.encr);
-  return { encr, hash: HASH_BY_IKE[t.hash] ?? String(t.hash), group: t.group };
+  return { encr: cipherName(t.encr, t.keyLength), hash: hashName(t.hash), group: t.group };
 }

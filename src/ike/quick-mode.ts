@@ -180,12 +180,14 @@ function responder1(e: IkeEngine, sa: IsakmpSa, q: QuickExchange, ps: DecodedPay
   const remoteSel = q.idci ? idText(q.idci) : idText(idForAddress(sa.remote.address));
   if (e.config.policy) {
     const d = e.config.policy({
-      peer: sa.peer.name, remoteAddress: sa.remote.address, connection: conn.name, localSelector: localSel, remoteSelector: remoteSel,
-      sa: {
-        encr: choice.chosen.encr, keyLength: espKeyBytes(choice.chosen.encr, choice.chosen.keyLength)! * 8, integ: choice.chosen.integ,
-        mode: choice.chosen.mode, lifeSeconds: choice.chosen.lifeSeconds, ...(choice.chosen.pfsGroup ? { pfsGroup: choice.chosen.pfsGroup } : {}),
+      peer: sa.peer.name, connection: conn.name, psk: sa.peer.psk,
+      phase1: {
+        exchange: 'main', group: sa.transform!.group, localAddress: sa.local.address, remoteAddress: sa.remote.address,
+        remotePort: sa.remote.port, ...(sa.peerId ? { remoteId: sa.peerId } : {}),
       },
-      phase1: { encr: String(sa.transform!.encr), hash: sa.hashName!, group: sa.transform!.group },
+      initiator: false, pfs: choice.chosen.pfsGroup !== undefined, transformId: choice.transform.id,
+      attributes: choice.transform.attrs.filter((a) => typeof a.value === 'number') as { type: number; value: number }[],
+      ...(q.idcr ? { localFilter: q.idcr } : {}), ...(q.idci ? { remoteFilter: q.idci } : {}),
     });
     if (!d.allow) return refuse('NO_PROPOSAL_CHOSEN', `policy refused: ${d.reason}`);
   }

@@ -45,6 +45,8 @@ export interface IsakmpSa {
   keys?: Phase1Keys;
   idI?: string;
   idR?: string;
+  /** The peer's phase 1 ID payload, for policy. */
+  peerId?: IdPayload;
   xmit: Xmit;
   createdAt: Millis;
   establishedAt?: Millis;

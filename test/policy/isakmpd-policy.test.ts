@@ -224,6 +224,9 @@ describe('policy/isakmpd: policy files', () => {
     const d2 = checkQuickMode(p, sa(), principalsForPsk('wrong'));
     assert.match(d2.explanation, /licensees not satisfied/);
     assert.doesNotMatch(d2.explanation, /passphrase:wrong/); // the secret is not logged
+    const sub = loadExample('subpolicies.policy');
+    const d3 = checkQuickMode(sub, sa({ protocols: [{ protocol: 'ah', transformId: 'SHA', authAlgorithm: 'HMAC_SHA' }, { protocol: 'esp', transformId: 'AES' }] }), principalsForPsk('otherpassword'));
+    assert.match(d3.explanation, /subpolicies\.policy:\d+ \(Authorizer "subpolicy2"\): conditions failed: inside ah_present == "yes" -> \{ \}: esp_present == "no" is false \(esp_present = "yes"\)/);
   });
 
   it('the same peer is accepted or refused by changing only the policy', () => {

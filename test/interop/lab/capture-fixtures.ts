@@ -27,6 +27,7 @@ function swanctlConf(s: CaptureScenario, me: { outer: string; subnet: string; id
         local_addrs: me.outer,
         remote_addrs: peer.outer,
         proposals: s.ike,
+        dpd_delay: s.dpdDelay,
         local: { auth: 'psk', id: me.id },
         remote: { auth: 'psk', id: peer.id },
         children: {
@@ -144,11 +145,16 @@ async function runScenario(s: CaptureScenario, outRoot: string): Promise<void> {
         if (!ok) throw new Error(`${s.name}: ping through the tunnel failed`);
         await waitFor(() => countEsp(capFile) >= 2 * count, { what: 'ESP packets in the capture', timeoutMs: 10_000 });
       }
+      if (s.dpdDelay) {
+        // R-U-THERE and its ACK: notify types 36136 / 36137 inside encrypted Informational exchanges.
+        await initiator.waitKeyLog(/(parsed|generating) INFORMATIONAL_V1 (request|response) \d+ \[ HASH N\(DPD_ACK\) \]/, 15_000);
+        await waitFor(() => countIsakmp(capFile, (t) => t === 5) >= 2, { what: 'DPD exchanges in the capture', timeoutMs: 10_000 });
+      }
       if (s.terminate) {
         await initiator.terminateIke(IKE);
         await initiator.waitGone(IKE);
         await responderCharon!.waitGone(IKE);
-        await waitFor(() => countIsakmp(capFile, (t) => t === 5) >= 2, { what: 'Informational Delete messages in the capture', timeoutMs: 10_000 });
+        await waitFor(() => countIsakmp(capFile, (t) => t === 5) >= 2 + (s.dpdDelay ? 2 : 0), { what: 'Informational Delete messages in the capture', timeoutMs: 10_000 });
       }
       await initiator.waitKeyLog(/integrity responder key/);
     }

@@ -15,6 +15,8 @@ export interface CaptureScenario {
   ids: 'address' | { initiator: string; responder: string };
   ping: boolean;
   terminate: boolean;
+  /** swanctl dpd_delay on both peers; the capture then waits for an R-U-THERE / R-U-THERE-ACK pair. */
+  dpdDelay?: string;
   /** Quick Mode is expected to fail (pluto cannot install SAs here). */
   phase1Only?: boolean;
   notes?: string[];
@@ -102,6 +104,21 @@ export const SCENARIOS: CaptureScenario[] = [
     ping: true,
     terminate: true,
     notes: [NATT_NOTE, 'The responder sets charon.i_dont_care_about_security_and_use_aggressive_mode_psk = yes.'],
+  },
+  {
+    name: 'mm-psk-dpd-aes128-sha1-modp2048',
+    description:
+      'strongSwan <-> strongSwan: Main Mode PSK aes128-sha1-modp2048, Quick Mode with PFS, then an idle tunnel with ' +
+      'dpd_delay = 1s: Informational exchanges carrying R-U-THERE (36136) and R-U-THERE-ACK (36137) notifies (RFC 3706), then delete',
+    responder: 'charon',
+    exchange: 'main',
+    ike: 'aes128-sha1-modp2048',
+    esp: 'aes128-sha1-modp2048',
+    ids: 'address',
+    ping: false,
+    terminate: true,
+    dpdDelay: '1s',
+    notes: [NATT_NOTE, 'Both peers send the DPD vendor ID; the DPD sequence number is the notify data (4 bytes).'],
   },
   {
     name: 'natt-esp-in-udp-aes128-sha1-modp2048',

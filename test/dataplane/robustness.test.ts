@@ -1,0 +1,90 @@
+// Properties over random input: inbound never throws and never delivers a modified packet; outbound
+// never sends a packet that matches a require flow in clear, whatever the SAD holds.
+import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
+import fc from 'fast-check';
+import { DataPlane } from '../../src/dataplane/dataplane.js';
+import type { WireOut } from '../../src/dataplane/api.js';
+import { icmpEcho, ipPacket, providers, udpPacket } from './helpers.js';
+
+const A = '198.18.0.1';
+const B = '198.18.0.2';
+
+function setup(enc: 'aes-cbc' | 'aes-gcm-16', mode: 'tunnel' | 'transport') {
+  const provider = providers()[providers().length - 1]!;
+  const a = new DataPlane({ provider });
+  const b = new DataPlane({ provider });
+  const sa = {
+    spi: 0x9000,
+    proto: 'esp' as const,
+    src: A,
+    dst: B,
+    mode,
+    enc: { alg: enc, key: crypto.randomBytes(enc === 'aes-cbc' ? 16 : 20) },
+    ...(enc === 'aes-cbc' ? { auth: { alg: 'hmac-sha1-96' as const, key: crypto.randomBytes(20) } } : {}),
+    replayWindow: 0,
+  };
+  a.addSa(sa);
+  b.addSa(sa);
+  a.addFlow({ selector: { src: '192.0.2.0/24', dst: '198.51.100.0/24' }, direction: 'out', type: 'require', peer: B });
+  a.addFlow({ selector: { src: A, dst: B }, direction: 'out', type: 'require', peer: B });
+  return { a, b };
+}
+
+describe('robustness', () => {
+  for (const enc of ['aes-cbc', 'aes-gcm-16'] as const) {
+    for (const mode of ['tunnel', 'transport'] as const) {
+      it(`${enc} ${mode}: any single-byte change after the IP header is dropped, never delivered`, () => {
+        const { a, b } = setup(enc, mode);
+        const src = mode === 'tunnel' ? '192.0.2.1' : A;
+        const dst = mode === 'tunnel' ? '198.51.100.1' : B;
+        const sealed = (a.outbound(icmpEcho(src, dst, 1, 40)) as { out: WireOut }).out.bytes;
+        fc.assert(
+          fc.property(fc.integer({ min: 20, max: sealed.length - 1 }), fc.integer({ min: 1, max: 255 }), (pos, x) => {
+            const p = Uint8Array.from(sealed);
+            p[pos] = p[pos]! ^ x;
+            const r = b.inbound(p);
+            assert.equal(r.action, 'drop');
+          }),
+          { numRuns: 300 },
+        );
+        assert.equal(b.inbound(Uint8Array.from(sealed)).action, 'deliver');
+      });
+    }
+  }
+
+  it('random bytes and random ESP/AH-looking packets never throw', () => {
+    const { b } = setup('aes-gcm-16', 'tunnel');
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 0, maxLength: 200 }), fc.constantFrom(50, 51, 4, 41, 17), fc.boolean(), (body, proto, wrap) => {
+        const pkt = wrap ? ipPacket(A, B, proto, body) : body;
+        const r = b.inbound(pkt);
+        assert.ok(r.action === 'drop' || r.action === 'deliver');
+        const o = b.outbound(pkt);
+        assert.ok(['drop', 'clear', 'protect'].includes(o.action));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('a packet matching a require flow is never sent in clear (with, without and after SAs)', () => {
+    const { a } = setup('aes-gcm-16', 'tunnel');
+    const gen = fc.record({
+      host: fc.integer({ min: 1, max: 254 }),
+      proto: fc.constantFrom('icmp', 'udp'),
+      sport: fc.integer({ min: 1, max: 65535 }),
+      dport: fc.integer({ min: 1, max: 65535 }),
+      step: fc.constantFrom('none', 'delete', 'flush-esp', 'keep'),
+    });
+    fc.assert(
+      fc.property(gen, (g) => {
+        if (g.step === 'delete') a.deleteSa({ dst: B, spi: 0x9000, proto: 'esp' });
+        if (g.step === 'flush-esp') a.flush({ esp: true });
+        const pkt = g.proto === 'icmp' ? icmpEcho('192.0.2.7', `198.51.100.${g.host}`, 1) : udpPacket('192.0.2.7', `198.51.100.${g.host}`, g.sport === 500 ? 501 : g.sport, g.dport === 500 || g.dport === 4500 ? 80 : g.dport, new Uint8Array(8));
+        const r = a.outbound(pkt);
+        assert.notEqual(r.action, 'clear');
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
