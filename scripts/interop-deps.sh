@@ -15,9 +15,11 @@ if [ "$(id -u)" -ne 0 ]; then
   say "must run as root (apt-get, network namespaces)"; exit 1
 fi
 
+# Libreswan's shared-library dependencies (its .deb Depends) are installed with apt; the package itself is unpacked.
 PACKAGES=(strongswan-charon strongswan-swanctl libcharon-extra-plugins libstrongswan-extra-plugins
   libstrongswan-standard-plugins tcpdump tshark iproute2 iperf3 iputils-ping libnss3-tools
-  libldns3 libunbound8 libnss3 libcurl3-nss libevent-core-2.1-7 libevent-pthreads-2.1-7 libcap-ng0)
+  libldns3 libunbound8 libnss3 libnspr4 libcurl3-nss libevent-core-2.1-7 libevent-pthreads-2.1-7 libcap-ng0
+  libaudit1 libldap-2.5-0 libpam0g libselinux1 libsystemd0 libcrypt1)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -8,8 +8,8 @@
 #
 #   root CA ─┬─ intermediate CA ─┬─ roadwarrior   (USER_FQDN rw@example.test)
 #            │                   └─ revoked-int    (revoked in the intermediate's CRL)
-#            ├─ west  (IP 198.18.0.1, FQDN west.example.test)
-#            ├─ east  (IP 198.18.0.2, FQDN east.example.test)
+#            ├─ west  (FQDN west.example.test first: isakmpd reads only the first subjectAltName; IP 198.18.0.1)
+#            ├─ east  (FQDN east.example.test first; IP 198.18.0.2, IPv6 2001:db8::2)
 #            ├─ imposter (valid, same CA, its own DN and names)
 #            ├─ expired  (2020-2021)
 #            ├─ revoked  (revoked in the root CRL)
@@ -98,9 +98,9 @@ issue root self "$O/CN=Oakley Test Root CA" "$CA_EXT"
 issue intermediate root "$O/OU=Users/CN=Oakley Test Intermediate CA" "$SUB_CA_EXT"
 setup_ca intermediate
 issue west root "$O/OU=Gateways/CN=west.example.test" \
-  "$(leaf_ext 'IP:198.18.0.1, DNS:west.example.test, DNS:west.example.org')"
+  "$(leaf_ext 'DNS:west.example.test, DNS:west.example.org, IP:198.18.0.1')"
 issue east root "$O/OU=Gateways/CN=east.example.test" \
-  "$(leaf_ext 'IP:198.18.0.2, DNS:east.example.test, DNS:east.example.org, IP:2001:db8::2')"
+  "$(leaf_ext 'DNS:east.example.test, DNS:east.example.org, IP:198.18.0.2, IP:2001:db8::2')"
 issue roadwarrior intermediate "$O/OU=Road Warriors/CN=Road Warrior/emailAddress=rw@example.test" \
   "$(leaf_ext 'email:rw@example.test')"
 issue imposter root "$O/OU=Gateways/CN=imposter.example.test" \

@@ -17,6 +17,8 @@ import { startControlServer, type ControlReply, type ControlRequest } from './co
 import { DataplaneLink } from './dataplane-link.js';
 import { openFifo, parseFifoLine, type FifoCommand } from './fifo.js';
 import { DaemonLog } from './log.js';
+import { keynotePolicy } from './policy-link.js';
+import { loadPolicyFile, type Policy } from '../policy/index.js';
 import { listenAddresses, UdpTransport } from './transport.js';
 
 export class IsakmpDaemon {
@@ -99,8 +101,20 @@ export class IsakmpDaemon {
   }
 
   private useConfig(c: Config): void {
+    const g = c.general();
+    // KeyNote decides Quick Modes we answer unless -K or Use-Keynote is not "yes" (isakmpd policy.c).
+    let policy: Policy | undefined;
+    if (g.useKeynote && !this.opts.ignorePolicy) {
+      const p = loadPolicyFile(g.policyFile);
+      for (const d of p.diagnostics) this.log.info('policy', d.severity === 'error' ? 0 : 10, `${d.file}:${d.line}: ${d.severity}: ${d.message}`);
+      if (p.diagnostics.some((d) => d.severity === 'error')) {
+        throw new Error(`cannot use the policy file ${g.policyFile} (run with -K, or set [General] Use-Keynote=no, to run without KeyNote)`);
+      }
+      policy = p.policy;
+    }
     this.config = c;
     this.mapped = mapConfig(c);
+    if (policy) this.mapped.engine.policy = keynotePolicy(policy, (m) => this.log.info('policy', 0, m));
     for (const w of this.mapped.warnings) this.log.info('misc', w.includes('Default-phase-1') ? 20 : 0, `config: ${w}`);
     if (this.engine) this.engine.config = this.mapped.engine;
   }
@@ -194,7 +208,12 @@ export class IsakmpDaemon {
         for (const d of r.diagnostics) this.log.info('ui', 0, formatDiagnostic(d));
         if (r.result !== undefined) fs.writeFileSync(this.resultFile(), r.result, { mode: 0o600 });
         if (r.commit) {
-          this.useConfig(r.commit.config);
+          try {
+            this.useConfig(r.commit.config);
+          } catch (err) {
+            this.log.info('ui', 0, `configuration change not applied: ${(err as Error).message}`);
+            return;
+          }
           if (r.commit.connectionsChanged) setTimeout(() => this.startConnections(), 5000).unref();
         }
         return;
@@ -240,7 +259,13 @@ export class IsakmpDaemon {
     const messages = r.diagnostics.map(formatDiagnostic);
     for (const m of messages) this.log.info('misc', 0, m);
     if (r.replaced) {
-      this.useConfig(r.config);
+      try {
+        this.useConfig(r.config);
+      } catch (err) {
+        const m = `reload refused: ${(err as Error).message}`;
+        this.log.info('misc', 0, m);
+        return { ok: false, messages: [...messages, m] };
+      }
       this.log.info('misc', 0, `configuration reloaded (generation ${r.config.generation})`);
       this.startConnections();
     }

@@ -370,6 +370,7 @@ export class DataPlane extends EventEmitter implements KeyEngineApi, PacketApi {
     const v = parseIp(p, this.view)!;
     const esp = sa.esp(true);
     const tunnel = sa.p.mode === 'tunnel';
+    if (!tunnel && v.addrLen !== sa.dst.length) return 'policy-mismatch'; // transport keeps the family
     const payOff = tunnel ? 0 : v.hdrLen;
     const payLen = v.totalLen - payOff;
     const hl = tunnel ? (sa.src.length === 4 ? 20 : 40) : v.hdrLen;
@@ -397,6 +398,7 @@ export class DataPlane extends EventEmitter implements KeyEngineApi, PacketApi {
     const v = parseIp(p, this.view)!;
     const ah = sa.ah(true);
     const tunnel = sa.p.mode === 'tunnel';
+    if (!tunnel && v.addrLen !== sa.dst.length) return 'policy-mismatch';
     const v6 = tunnel ? sa.src.length === 16 : v.version === 6;
     const ahSize = ahLen(ah.row.icvLen, v6);
     const hl = tunnel ? (v6 ? 40 : 20) : v.hdrLen;

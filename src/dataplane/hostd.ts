@@ -1,12 +1,13 @@
 // A data-plane-only host process: a TUN device for plaintext, raw IPv4 ESP/AH sockets (and optionally
 // ESP-in-UDP on a port) for the wire, and a control socket that speaks the ipsecadm requests. Used for
 // manual keying without a key manager, and by the namespace tests.
-//   node hostd.js --tun NAME --control PATH [--device IFACE] [--udp PORT] [--json-log]
+//   node hostd.js --tun NAME --control PATH [--device IFACE] [--udp PORT] [--routes]
 import net from 'node:net';
 import fs from 'node:fs';
 import dgram from 'node:dgram';
 import { DataPlane } from './dataplane.js';
-import { DataPlaneHost, RawIpv4Wire, TunPort, UdpEncapWire, type WirePort } from './io.js';
+import { execFileSync } from 'node:child_process';
+import { DataPlaneHost, RawIpv4Wire, TunPort, TunRoutes, UdpEncapWire, type WirePort } from './io.js';
 import { handleIpsecadmRequest, showDataplane, type ControlReply } from './control.js';
 
 export interface HostdOptions {
@@ -14,11 +15,15 @@ export interface HostdOptions {
   control: string;
   device?: string;
   udpPort?: number;
+  /** Maintain kernel routes into the TUN device for outbound protecting flows. */
+  routes?: boolean;
+  /** MTU set on the TUN device with `routes` (default 1400). */
+  mtu?: number;
   log?: (msg: string) => void;
 }
 
 /** One JSON request per line in, one JSON reply per line out. */
-export function serveControl(dp: DataPlane, path: string, log: (m: string) => void): net.Server {
+export function serveControl(dp: DataPlane, path: string, log: (m: string) => void, afterChange?: () => void): net.Server {
   try {
     fs.unlinkSync(path);
   } catch {
@@ -46,7 +51,10 @@ export function serveControl(dp: DataPlane, path: string, log: (m: string) => vo
             : req?.cmd === 'show'
               ? showDataplane(dp, req.what === 'sa' || req.what === 'flows' ? req.what : 'all')
               : { ok: false, error: req ? `unknown command ${String(req.cmd)}` : 'malformed JSON' };
-        if (req?.cmd === 'ipsecadm' && reply.ok === true) log(`control: ${reply.text}`);
+        if (req?.cmd === 'ipsecadm' && reply.ok === true) {
+          log(`control: ${reply.text}`);
+          afterChange?.();
+        }
         s.write(`${JSON.stringify(reply)}\n`);
       }
     });
@@ -73,7 +81,11 @@ export function startHostd(o: HostdOptions): { dp: DataPlane; host: DataPlaneHos
   host.on('drop', (reason: string) => log(`drop: ${reason}`));
   dp.on('expire', (e) => log(`expire ${e.kind} ${e.sa.proto} spi 0x${e.sa.spi.toString(16)} (${e.reason})`));
   dp.on('acquire', (e) => log(`acquire flow ${e.flowId} ${e.packet.src} -> ${e.packet.dst}`));
-  const server = serveControl(dp, o.control, log);
+  // Leave room for the outer header and ESP overhead (about 73 bytes for 3DES/AES-CBC + HMAC over
+  // IPv4): raw IP_HDRINCL sends are not fragmented by the kernel, so the inner MTU must be smaller.
+  if (o.routes) execFileSync('ip', ['link', 'set', tun.name, 'mtu', String(o.mtu ?? 1400), 'up'], { stdio: 'ignore' });
+  const routes = o.routes ? new TunRoutes(tun.name, (args) => void execFileSync('ip', args, { stdio: 'ignore' })) : undefined;
+  const server = serveControl(dp, o.control, log, () => routes?.sync(dp.listFlows()));
   const ready = new Promise<void>((resolve) => server.once('listening', () => resolve()));
   log(`hostd: tun ${tun.name}, crypto ${dp.provider.name}, control ${o.control}`);
   return {
@@ -82,6 +94,7 @@ export function startHostd(o: HostdOptions): { dp: DataPlane; host: DataPlaneHos
     ready,
     stop() {
       server.close();
+      routes?.clear();
       udp?.close();
       host.stop();
     },
@@ -96,12 +109,12 @@ function main(argv: string[]): void {
   const tun = get('--tun');
   const control = get('--control');
   if (!tun || !control) {
-    console.error('usage: hostd --tun NAME --control PATH [--device IFACE] [--udp PORT]');
+    console.error('usage: hostd --tun NAME --control PATH [--device IFACE] [--udp PORT] [--routes]');
     process.exit(2);
   }
   const udp = get('--udp');
   const device = get('--device');
-  const h = startHostd({ tun, control, ...(device ? { device } : {}), ...(udp ? { udpPort: Number(udp) } : {}) });
+  const h = startHostd({ tun, control, routes: argv.includes('--routes'), ...(device ? { device } : {}), ...(udp ? { udpPort: Number(udp) } : {}) });
   void h.ready.then(() => console.log('ready'));
   const bye = () => {
     h.stop();

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import type dgram from 'node:dgram';
 import { EventEmitter } from 'node:events';
 import type { DataPlane } from './dataplane.js';
-import type { WireOut } from './api.js';
+import type { FlowInfo, WireOut } from './api.js';
 import { parseAddr } from './addr.js';
 import {
   AF_INET,
@@ -344,5 +344,54 @@ export class LoopbackHost extends EventEmitter {
     else r = this.dp.inbound(out.bytes);
     if (r.action === 'deliver') this.emit('deliver', r.packet);
     else this.emit('drop', r.reason);
+  }
+}
+
+/**
+ * Keeps one kernel route into the TUN device per outbound protecting flow (the flow's destination
+ * network; its source as the preferred source when it is a single host), so that traffic for remote
+ * networks reaches the data plane. `run` executes `ip` (injected for tests).
+ */
+export class TunRoutes {
+  private readonly installed = new Map<string, string[]>();
+
+  constructor(
+    private readonly tun: string,
+    private readonly run: (args: string[]) => void,
+  ) {}
+
+  sync(flows: FlowInfo[]): void {
+    const want = new Map<string, string[]>();
+    for (const f of flows) {
+      if (f.direction !== 'out' || !['require', 'acquire', 'use', 'dontacq'].includes(f.type)) continue;
+      const v6 = f.selector.dst.includes(':');
+      const src = /\/(32|128)$/.test(f.selector.src) ? f.selector.src.replace(/\/\d+$/, '') : undefined;
+      const route = [...(v6 ? ['-6'] : []), 'route', 'replace', f.selector.dst, 'dev', this.tun, ...(src ? ['src', src] : [])];
+      want.set(f.selector.dst, route);
+    }
+    for (const [dst, route] of this.installed) {
+      if (want.has(dst)) continue;
+      const del = [...route];
+      del[del.indexOf('replace')] = 'del';
+      this.tryRun(del);
+      this.installed.delete(dst);
+    }
+    for (const [dst, route] of want) {
+      if (this.installed.get(dst)?.join(' ') === route.join(' ')) continue;
+      if (this.tryRun(route)) this.installed.set(dst, route);
+    }
+  }
+
+  private tryRun(args: string[]): boolean {
+    try {
+      this.run(args);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  clear(): void {
+    this.sync([]);
   }
 }

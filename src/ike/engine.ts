@@ -219,10 +219,15 @@ export class IkeEngine implements Engine {
     }
   }
 
+  /** A connection counts as up while it has an IPsec SA that is not yet due for renegotiation. */
+  isUp(connection: string): boolean {
+    return [...this.ipsec.values()].some((s) => s.spec.connection === connection && s.softAt > this.now);
+  }
+
   private startQuickIfDown(sa: IsakmpSa, name: string): void {
     const c = this.connectionByName(name);
     if (!c) return;
-    if ([...this.ipsec.values()].some((s) => s.spec.connection === c.name)) return;
+    if (this.isUp(c.name)) return;
     if ([...this.quick.values()].some((q) => q.state !== 'DONE' && q.connection?.name === c.name)) return;
     quickInitiate(this, sa, c);
   }
@@ -378,6 +383,7 @@ export class IkeEngine implements Engine {
       if (r === 'give-up') {
         this.stats.failures++;
         this.quick.delete(k);
+        q.isakmp.keys?.forgetIv(q.messageId);
         this.releaseSpi(q.spiIn);
         this.log('exchange', 0, `quick mode ${q.connection?.name ?? ''} with ${q.isakmp.peer.name} failed: ${tooOld ? 'Exchange-max-time reached' : 'no reply, giving up'}`, 'failed');
       }
@@ -389,6 +395,18 @@ export class IkeEngine implements Engine {
       const conn = this.connectionByName(d.name);
       const sa = conn && this.establishedWith(conn.peer);
       if (sa) this.startQuickIfDown(sa, d.name);
+    }
+    for (const s of [...this.ipsec.values()]) {
+      if (s.softAt <= this.now && !s.rekeyStarted && s.hardAt > this.now) {
+        // Renegotiate active connections before the hard lifetime; the old SA serves until then. If the
+        // peer already rekeyed, the fresher SA is there and nothing is needed.
+        s.rekeyStarted = true;
+        const conn = this.connectionByName(s.spec.connection);
+        if (conn && !conn.passive && !this.isUp(conn.name)) {
+          this.log('sa', 10, `IPsec SA ${s.spec.id} of ${conn.name} reached its soft lifetime: renegotiating`);
+          this.connect(conn.name);
+        }
+      }
     }
     for (const s of [...this.ipsec.values()]) {
       if (s.hardAt <= this.now) {
@@ -418,7 +436,10 @@ export class IkeEngine implements Engine {
         if (q.xmit.awaitingReply) at(q.xmit.nextAt);
       }
     }
-    for (const s of this.ipsec.values()) at(s.hardAt);
+    for (const s of this.ipsec.values()) {
+      at(s.hardAt);
+      if (!s.rekeyStarted) at(s.softAt);
+    }
     for (const d of this.deferred) at(d.at);
     return t;
   }
@@ -488,7 +509,7 @@ export class IkeEngine implements Engine {
       this.log('ui', 0, `connect: connection ${name} has no usable ISAKMP-peer ${conn.peer}`, 'failed');
       return;
     }
-    if ([...this.ipsec.values()].some((s) => s.spec.connection === conn.name)) {
+    if (this.isUp(conn.name)) {
       this.log('exchange', 20, `connection ${name} is already up`);
       return;
     }

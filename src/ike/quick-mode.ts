@@ -117,6 +117,7 @@ export function quickReceive(e: IkeEngine, sa: IsakmpSa, h: Header, datagram: Ui
       e.quick.delete(qkey(sa, q.messageId));
       if (q.spiIn) e.releaseSpi(q.spiIn);
     }
+    sa.keys!.forgetIv(q.messageId);
     return;
   }
   e.remember(q.xmit, datagram);
@@ -240,6 +241,7 @@ function initiator2(e: IkeEngine, sa: IsakmpSa, q: QuickExchange, ps: DecodedPay
   q.state = 'DONE';
   q.keepUntil = e.now + e.config.exchangeMaxTimeSec * 1000;
   sendQm(e, q, () => Buffer.from(sa.keys!.quickHash3(q.messageId, q.ni!, q.nr!)), [], false);
+  sa.keys!.forgetIv(q.messageId);
   finish(e, sa, q, gxy);
   return undefined;
 }
@@ -247,7 +249,7 @@ function initiator2(e: IkeEngine, sa: IsakmpSa, q: QuickExchange, ps: DecodedPay
 function responder3(e: IkeEngine, sa: IsakmpSa, q: QuickExchange, got: Buffer): Refusal | undefined {
   const bad = hashOk(Buffer.from(sa.keys!.quickHash3(q.messageId, q.ni!, q.nr!)), got);
   if (bad) return { ...bad, reply: 'silent' };
-  sa.keys!.confirmIv(q.messageId);
+  sa.keys!.forgetIv(q.messageId);
   q.state = 'DONE';
   q.xmit.awaitingReply = false;
   q.keepUntil = e.now + e.config.exchangeMaxTimeSec * 1000;
@@ -284,7 +286,9 @@ function finish(e: IkeEngine, sa: IsakmpSa, q: QuickExchange, gxy: Buffer | unde
     inbound: keysFor(q.spiIn),
     outbound: keysFor(q.peerSpi!),
   };
-  e.ipsec.set(spec.id, { spec, peer: sa.peer.name, isakmpSerial: sa.serial, createdAt: e.now, hardAt: e.now + t.lifeSeconds * 1000 });
+  const life = t.lifeSeconds * 1000;
+  const soft = e.now + Math.floor(life * (0.85 + (e.random(2).readUInt16BE(0) / 0xffff) * 0.1));
+  e.ipsec.set(spec.id, { spec, peer: sa.peer.name, isakmpSerial: sa.serial, createdAt: e.now, softAt: soft, hardAt: e.now + life });
   e.install({ kind: 'add', sa: spec });
   e.stats.phase2Established++;
   e.log('crypto', KEY_LOG_LEVEL, `KEYMAT in 0x${hex32(spec.inbound.spi)} enc ${hex(spec.inbound.encKey)} auth ${hex(spec.inbound.authKey)}; out 0x${hex32(spec.outbound.spi)} enc ${hex(spec.outbound.encKey)} auth ${hex(spec.outbound.authKey)}`);

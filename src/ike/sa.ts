@@ -85,5 +85,8 @@ export interface IpsecSa {
   peer: string;
   isakmpSerial: number;
   createdAt: Millis;
+  /** isakmpd sa_setup_expirations: a new SA is negotiated at a random 85-95 % of the lifetime. */
+  softAt: Millis;
+  rekeyStarted?: boolean;
   hardAt: Millis;
 }

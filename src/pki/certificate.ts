@@ -112,7 +112,7 @@ function altNames(ext: pkijs.Extension): AltName[] {
         return { kind: 'dn', dn: dnFromNode(node), der: Buffer.from(rdns.valueBeforeDecode) };
       }
       default:
-        return { kind: 'other', tag: g.type, der: Buffer.from(g.toSchema().toBER(false)) };
+        return { kind: 'other', tag: g.type, der: Buffer.from((g.toSchema() as asn1js.BaseBlock).toBER(false)) };
     }
   });
 }

@@ -35,14 +35,14 @@ export function randomPorts(): [number, number] {
 }
 
 export function confFor(o: {
-  self: 'east' | 'west'; peerPort: number; active: boolean; psk?: string; pfs?: boolean;
+  self: 'east' | 'west'; peerPort: number; active: boolean; psk?: string; pfs?: boolean; policyFile?: string;
 }): string {
   const nets = { east: ['198.51.100.0', '192.0.2.0'], west: ['192.0.2.0', '198.51.100.0'] }[o.self];
   return `[General]
 Listen-on=		127.0.0.1
 Retransmits=		3
 Exchange-max-time=	30
-
+${o.policyFile ? `Use-Keynote=		yes\nPolicy-file=		${o.policyFile}\n` : ''}
 [Phase 1]
 127.0.0.1=		peer
 
@@ -83,7 +83,7 @@ Netmask=		255.255.255.0
 `;
 }
 
-export async function startDaemon(name: string, dir: string, port: number, conf: string, extra: string[] = []): Promise<Daemon> {
+export async function startDaemon(name: string, dir: string, port: number, conf: string, extra: string[] = [], keynote = false): Promise<Daemon> {
   const confPath = path.join(dir, `${name}.conf`);
   fs.writeFileSync(confPath, conf, { mode: 0o600 });
   const d = {
@@ -93,7 +93,7 @@ export async function startDaemon(name: string, dir: string, port: number, conf:
     pidFile: path.join(dir, `${name}.pid`),
   };
   const proc = spawn(process.execPath, [
-    ISAKMPD, '-d', '-v', '-c', confPath, '-p', String(port), '-T', '-f', d.fifo, '-i', d.pidFile, '--control', d.sock, '-K', ...extra,
+    ISAKMPD, '-d', '-v', '-c', confPath, '-p', String(port), '-T', '-f', d.fifo, '-i', d.pidFile, '--control', d.sock, ...(keynote ? [] : ['-K']), ...extra,
   ], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   proc.stdout!.on('data', (b: Buffer) => (out += b.toString()));

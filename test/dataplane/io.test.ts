@@ -5,7 +5,7 @@ import crypto from 'node:crypto';
 import dgram from 'node:dgram';
 import { once } from 'node:events';
 import { DataPlane } from '../../src/dataplane/dataplane.js';
-import { LoopbackNetwork, UdpEncapWire, classifyUdp4500 } from '../../src/dataplane/io.js';
+import { LoopbackNetwork, TunRoutes, UdpEncapWire, classifyUdp4500 } from '../../src/dataplane/io.js';
 import type { SaParams } from '../../src/dataplane/api.js';
 import { icmpEcho, providers, toHex } from './helpers.js';
 
@@ -94,5 +94,24 @@ describe('ESP-in-UDP (RFC 3948)', () => {
       sa.close();
       sb.close();
     }
+  });
+});
+
+describe('TUN routes', () => {
+  it('adds a route per outbound protecting flow and removes it with the flow', () => {
+    const ran: string[] = [];
+    const r = new TunRoutes('tun9', (a) => void ran.push(a.join(' ')));
+    const dp = new DataPlane({ provider: providers()[0]! });
+    dp.addFlow({ selector: { src: '192.0.2.0/24', dst: '198.51.100.0/24' }, direction: 'out', type: 'require', peer: B });
+    dp.addFlow({ selector: { src: A, dst: B }, direction: 'out', type: 'require' });
+    dp.addFlow({ selector: { src: '198.51.100.0/24', dst: '192.0.2.0/24' }, direction: 'in', type: 'require' });
+    dp.addFlow({ selector: { src: '192.0.2.0/24', dst: '203.0.113.0/24' }, direction: 'out', type: 'bypass' });
+    r.sync(dp.listFlows());
+    assert.deepEqual(ran, ['route replace 198.51.100.0/24 dev tun9', `route replace ${B}/32 dev tun9 src ${A}`]);
+    r.sync(dp.listFlows());
+    assert.equal(ran.length, 2);
+    dp.deleteFlow({ selector: { src: A, dst: B }, direction: 'out' });
+    r.sync(dp.listFlows());
+    assert.equal(ran[2], `route del ${B}/32 dev tun9 src ${A}`);
   });
 });

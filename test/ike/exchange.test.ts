@@ -263,6 +263,8 @@ describe('ike engine: Main Mode + Quick Mode over a simulated network', () => {
     const { net, east, west } = pair({ lifeSeconds: 300 });
     net.command(east, { type: 'connect', name: 'east-west' });
     net.run(60_000, bothUp(east, west));
+    // no renegotiation: the connections are only accepted from now on
+    for (const n of [east, west]) n.engine.config.connections[0]!.passive = true;
     const up = net.now;
     net.run(up + 299_000);
     assert.equal(east.engine.ipsec.size, 1);
@@ -298,5 +300,44 @@ describe('ike engine: Main Mode + Quick Mode over a simulated network', () => {
       assert.ok(peerSa, 'every east SA has its west counterpart');
       assert.deepEqual(Buffer.from(peerSa.spec.inbound.encKey), Buffer.from(s.spec.outbound.encKey));
     }
+  });
+
+  it('renegotiates at 85-95 % of the lifetime and retires the old SA at its hard lifetime', () => {
+    const { net, east, west } = pair({ lifeSeconds: 300 });
+    net.command(east, { type: 'connect', name: 'east-west' });
+    net.run(60_000, bothUp(east, west));
+    const up = net.now;
+    const first = added(east)[0]!.sa;
+    net.run(up + 254_000);
+    assert.equal(east.engine.ipsec.size, 1, 'nothing before 85 %');
+    net.run(up + 290_000);
+    assert.equal(added(east).length, 2, 'a new SA before the hard lifetime');
+    assert.equal(east.engine.ipsec.size, 2);
+    net.run(up + 302_000);
+    assert.equal(east.engine.ipsec.size, 1);
+    assert.equal(west.engine.ipsec.size, 1);
+    const now = [...east.engine.ipsec.values()][0]!.spec;
+    assert.notEqual(now.inbound.spi, first.inbound.spi);
+    const peer = [...west.engine.ipsec.values()][0]!.spec;
+    assert.equal(peer.inbound.spi, now.outbound.spi);
+    assert.equal(events(east, 'phase1-done').length, 1, 'the ISAKMP SA was reused');
+  });
+
+  it('keeps a tunnel up through a day of rekeys (phase 1 3600 s, phase 2 1200 s)', () => {
+    const { net, east, west } = pair({ lifeSeconds: 1200 });
+    net.command(east, { type: 'connect', name: 'east-west' });
+    net.run(60_000, bothUp(east, west));
+    const start = net.now;
+    for (let t = start; t < start + 24 * 3600_000; t += 60_000) {
+      net.run(t);
+      assert.ok(east.engine.ipsec.size >= 1 && west.engine.ipsec.size >= 1, `no SA at ${(t - start) / 1000} s`);
+      assert.ok(east.engine.ipsec.size <= 3, 'SAs do not pile up');
+    }
+    for (const s of east.engine.ipsec.values()) {
+      assert.ok([...west.engine.ipsec.values()].some((w) => w.spec.inbound.spi === s.spec.outbound.spi));
+    }
+    assert.ok(east.engine.stats.phase2Established >= 70, `${east.engine.stats.phase2Established} phase 2 negotiations`);
+    assert.ok(events(east, 'phase1-done').length >= 15, 'phase 1 re-established after its expiry, when a rekey needs it');
+    assert.equal(east.engine.stats.failures + west.engine.stats.failures, 0);
   });
 });

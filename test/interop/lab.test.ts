@@ -18,6 +18,7 @@ import {
   readPcap,
   run,
   strongswanLabUnavailable,
+  tsharkJson,
   waitFor,
   type ScenarioMeta,
 } from './lab/index.js';
@@ -115,7 +116,7 @@ describe('interop lab: committed capture fixtures', () => {
       it('re-extracts to the committed keys.json and passes its own checks', () => {
         const meta = JSON.parse(fs.readFileSync(path.join(dir, 'scenario.json'), 'utf8')) as ScenarioMeta;
         const read = (f: string): string | undefined => (fs.existsSync(path.join(dir, f)) ? fs.readFileSync(path.join(dir, f), 'utf8') : undefined);
-        const again = extractKeys({ meta, pcap: fs.readFileSync(path.join(dir, 'capture.pcap')), logs: { initiator: read('charon-initiator.log'), responder: read('charon-responder.log') } });
+        const again = extractKeys({ meta, pcap: fs.readFileSync(path.join(dir, 'capture.pcap')), logs: { initiator: read('charon-initiator.txt'), responder: read('charon-responder.txt') } });
         assert.deepEqual(JSON.parse(JSON.stringify(again)), keys);
         assert.deepEqual(keys.checks.filter((c) => !c.ok), []);
         assert.ok(keys.checks.length >= 5);
@@ -233,6 +234,20 @@ describe('interop lab: two charon instances (root)', function () {
     await a.waitKeyLog(/SKEYID_e => /);
     await a.terminateIke('gw');
     await b.waitGone('gw');
+    await waitFor(() => readPcap(fs.readFileSync(cap.file)).filter((p) => classify(p).isakmp?.[18] === 5).length >= 2, {
+      what: 'both Deletes in the capture',
+    });
+    await cap.stop();
+
+    // tshark decrypts the captured exchange with the Ka charon logged (the harness's decode path).
+    const ka = parseCharonLog(a.readKeyLog()).blocks.find((x) => x.label === 'encryption key Ka')!.bytes.toString('hex');
+    const frames = (await tsharkJson(cap.file, { decrypt: [{ icookie: sa.initiatorSpi, key: ka }] })) as Array<{
+      _source: { layers: { isakmp?: Record<string, unknown> } };
+    }>;
+    const isakmp = frames.map((f) => f._source.layers.isakmp).filter((x): x is Record<string, unknown> => x !== undefined);
+    const encrypted = isakmp.filter((m) => (m['isakmp.flags_tree'] as Record<string, string>)['isakmp.flag_e'] === '1');
+    assert.ok(encrypted.length >= 7, `expected MM 5-6, QM 1-3 and 2 Deletes encrypted, got ${encrypted.length}`);
+    for (const m of encrypted) assert.ok('isakmp.typepayload' in (m['isakmp.enc.data'] as Record<string, unknown>), 'tshark could not decrypt a message');
 
     const pids = [a.pid!, b.pid!];
     const names = [left.ns.name, right.ns.name];

@@ -98,7 +98,7 @@ describe('manual keying between two namespaces (ipsecadm + userspace ESP)', func
       sh('ip', ['-n', nsB, 'addr', 'add', '198.51.100.1/24', 'dev', 'lo']);
       for (const [ns, tun, v, sock] of [[nsA, tA, vA, 'a.sock'], [nsB, tB, vB, 'b.sock']] as const) {
         const log = fs.openSync(path.join(dir, `${sock}.log`), 'a');
-        const p = spawn('ip', ['netns', 'exec', ns, process.execPath, hostd, '--tun', tun, '--device', v, '--control', path.join(dir, sock)], {
+        const p = spawn('ip', ['netns', 'exec', ns, process.execPath, hostd, '--tun', tun, '--device', v, '--control', path.join(dir, sock), '--routes', '--udp', '4500'], {
           stdio: ['ignore', log, log],
         });
         procs.push(p);
@@ -152,8 +152,9 @@ describe('manual keying between two namespaces (ipsecadm + userspace ESP)', func
     ipsecadm(a, `flow -in -require -proto esp -dst ${B_OUT} -addr 198.51.100.0/24 192.0.2.0/24`);
     ipsecadm(b, `flow -out -require -proto esp -dst ${A_OUT} -addr 198.51.100.0/24 192.0.2.0/24`);
     ipsecadm(b, `flow -in -require -proto esp -dst ${A_OUT} -addr 192.0.2.0/24 198.51.100.0/24`);
-    sh('ip', ['-n', nsA, 'route', 'add', '198.51.100.0/24', 'dev', tA, 'src', '192.0.2.1']);
-    sh('ip', ['-n', nsB, 'route', 'add', '192.0.2.0/24', 'dev', tB, 'src', '198.51.100.1']);
+    // hostd --routes points the remote networks at its TUN device.
+    assert.match(sh('ip', ['-n', nsA, 'route', 'show', 'dev', tA]), /198\.51\.100\.0\/24/);
+    assert.match(sh('ip', ['-n', nsB, 'route', 'show', 'dev', tB]), /192\.0\.2\.0\/24/);
     const r = await pingAndCapture(nsA, '198.51.100.1', '192.0.2.1');
     assert.ok(r.ok, `ping failed; wire:\n${r.wire}`);
     assert.match(r.wire, /198\.18\.0\.1 > 198\.18\.0\.2: ESP\(spi=0x00001000,seq=0x1\)/);
@@ -176,15 +177,34 @@ describe('manual keying between two namespaces (ipsecadm + userspace ESP)', func
     ipsecadm(a, `flow -in -require -dst ${B_OUT} -addr ${B_OUT}/32 ${A_OUT}/32`);
     ipsecadm(b, `flow -out -require -dst ${A_OUT} -addr ${B_OUT}/32 ${A_OUT}/32`);
     ipsecadm(b, `flow -in -require -dst ${A_OUT} -addr ${A_OUT}/32 ${B_OUT}/32`);
-    // Host routes into the TUN device; the hosts' raw sockets are bound to the veth, so their own ESP
-    // does not loop back into the tunnel.
-    sh('ip', ['-n', nsA, 'route', 'add', `${B_OUT}/32`, 'dev', tA, 'src', A_OUT]);
-    sh('ip', ['-n', nsB, 'route', 'add', `${A_OUT}/32`, 'dev', tB, 'src', B_OUT]);
+    // Host routes into the TUN device (from the flows); the hosts' raw sockets are bound to the veth,
+    // so their own ESP does not loop back into the tunnel. The flush removed the tunnel-mode routes.
+    assert.match(sh('ip', ['-n', nsA, 'route', 'show', 'dev', tA]), /198\.18\.0\.2 .*src 198\.18\.0\.1/);
+    assert.doesNotMatch(sh('ip', ['-n', nsA, 'route', 'show', 'dev', tA]), /198\.51\.100/);
     const r = await pingAndCapture(nsA, B_OUT);
     assert.ok(r.ok, `ping failed; wire:\n${r.wire}`);
     assert.match(r.wire, /198\.18\.0\.1 > 198\.18\.0\.2: ESP\(spi=0x00002000,seq=0x1\)/);
     assert.match(r.wire, /198\.18\.0\.2 > 198\.18\.0\.1: ESP\(spi=0x00002001,seq=0x1\)/);
     assert.doesNotMatch(r.wire, /ICMP/);
     assert.match(ipsecadm(a, 'show'), /esp spi 0x00002000 198\.18\.0\.1 -> 198\.18\.0\.2 transport aes-cbc\/hmac-sha1-96/);
+  });
+
+  it('ESP-in-UDP (RFC 3948) on port 4500, tunnel mode, with a replay window', async () => {
+    const a = path.join(dir, 'a.sock');
+    const b = path.join(dir, 'b.sock');
+    for (const s of [a, b]) {
+      ipsecadm(s, 'flush');
+      ipsecadm(s, `new esp -spi 3000 -src ${A_OUT} -dst ${B_OUT} -enc aes-gcm -key ${KEY_AES}01020304 -forcetunnel -udpencap 4500 -replay 64`);
+      ipsecadm(s, `new esp -spi 3001 -src ${B_OUT} -dst ${A_OUT} -enc aes-gcm -key ${KEY_AES}05060708 -forcetunnel -udpencap 4500 -replay 64`);
+    }
+    ipsecadm(a, `flow -out -require -dst ${B_OUT} -addr 192.0.2.0/24 198.51.100.0/24`);
+    ipsecadm(b, `flow -out -require -dst ${A_OUT} -addr 198.51.100.0/24 192.0.2.0/24`);
+    ipsecadm(b, `flow -in -require -dst ${A_OUT} -addr 192.0.2.0/24 198.51.100.0/24`);
+    const r = await pingAndCapture(nsA, '198.51.100.1', '192.0.2.1');
+    assert.ok(r.ok, `ping failed; wire:\n${r.wire}`);
+    assert.match(r.wire, /198\.18\.0\.1\.4500 > 198\.18\.0\.2\.4500: UDP-encap: ESP\(spi=0x00003000,seq=0x1\)/);
+    assert.match(r.wire, /198\.18\.0\.2\.4500 > 198\.18\.0\.1\.4500: UDP-encap: ESP\(spi=0x00003001,seq=0x1\)/);
+    assert.doesNotMatch(r.wire, /ICMP/);
+    assert.match(ipsecadm(b, 'show'), /esp spi 0x00003000 .* tunnel udp 4500->4500 aes-gcm-16/);
   });
 });

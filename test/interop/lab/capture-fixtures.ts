@@ -147,14 +147,15 @@ async function runScenario(s: CaptureScenario, outRoot: string): Promise<void> {
       }
       if (s.dpdDelay) {
         // R-U-THERE and its ACK: notify types 36136 / 36137 inside encrypted Informational exchanges.
-        await initiator.waitKeyLog(/(parsed|generating) INFORMATIONAL_V1 (request|response) \d+ \[ HASH N\(DPD_ACK\) \]/, 15_000);
-        await waitFor(() => countIsakmp(capFile, (t) => t === 5) >= 2, { what: 'DPD exchanges in the capture', timeoutMs: 10_000 });
+        await initiator.waitLog(/parsed INFORMATIONAL_V1 request \d+ \[ HASH N\(DPD_ACK\) \]/, 15_000);
+        await waitFor(() => countIsakmp(capFile, (t) => t === 5) >= 4, { what: 'DPD exchanges in the capture', timeoutMs: 10_000 });
       }
       if (s.terminate) {
+        const before = countIsakmp(capFile, (t) => t === 5);
         await initiator.terminateIke(IKE);
         await initiator.waitGone(IKE);
         await responderCharon!.waitGone(IKE);
-        await waitFor(() => countIsakmp(capFile, (t) => t === 5) >= 2 + (s.dpdDelay ? 2 : 0), { what: 'Informational Delete messages in the capture', timeoutMs: 10_000 });
+        await waitFor(() => countIsakmp(capFile, (t) => t === 5) >= before + 2, { what: 'Informational Delete messages in the capture', timeoutMs: 10_000 });
       }
       await initiator.waitKeyLog(/integrity responder key/);
     }
@@ -170,17 +171,17 @@ async function runScenario(s: CaptureScenario, outRoot: string): Promise<void> {
     fs.copyFileSync(capFile, path.join(out, 'capture.pcap'));
     const logs: { initiator?: string; responder?: string } = {};
     logs.initiator = fs.readFileSync(initiator.keyLogPath, 'utf8');
-    fs.writeFileSync(path.join(out, 'charon-initiator.log'), logs.initiator);
+    fs.writeFileSync(path.join(out, 'charon-initiator.txt'), logs.initiator);
     fs.copyFileSync(initiator.confPath, path.join(out, 'initiator.strongswan.conf'));
     fs.copyFileSync(path.join(initiator.dir, 'swanctl', 'swanctl.conf'), path.join(out, 'initiator.swanctl.conf'));
     if (responderCharon) {
       logs.responder = fs.readFileSync(responderCharon.keyLogPath, 'utf8');
-      fs.writeFileSync(path.join(out, 'charon-responder.log'), logs.responder);
+      fs.writeFileSync(path.join(out, 'charon-responder.txt'), logs.responder);
       fs.copyFileSync(responderCharon.confPath, path.join(out, 'responder.strongswan.conf'));
       fs.copyFileSync(path.join(responderCharon.dir, 'swanctl', 'swanctl.conf'), path.join(out, 'responder.swanctl.conf'));
     }
     if (pluto) {
-      fs.copyFileSync(pluto.logPath, path.join(out, 'pluto-responder.log'));
+      fs.copyFileSync(pluto.logPath, path.join(out, 'pluto-responder.txt'));
       fs.copyFileSync(pluto.confPath, path.join(out, 'responder.ipsec.conf'));
       fs.copyFileSync(pluto.secretsPath, path.join(out, 'responder.ipsec.secrets'));
     }
@@ -189,10 +190,10 @@ async function runScenario(s: CaptureScenario, outRoot: string): Promise<void> {
       description: s.description,
       exchange: s.exchange,
       psk: PSK,
-      initiator: { implementation: 'strongSwan 5.9.8 (charon, kernel-libipsec)', address: pair.left.outer, id: id.initiator, log: 'charon-initiator.log' },
+      initiator: { implementation: 'strongSwan 5.9.8 (charon, kernel-libipsec)', address: pair.left.outer, id: id.initiator, log: 'charon-initiator.txt' },
       responder:
         s.responder === 'charon'
-          ? { implementation: 'strongSwan 5.9.8 (charon, kernel-libipsec)', address: pair.right.outer, id: id.responder, log: 'charon-responder.log' }
+          ? { implementation: 'strongSwan 5.9.8 (charon, kernel-libipsec)', address: pair.right.outer, id: id.responder, log: 'charon-responder.txt' }
           : { implementation: 'Libreswan 4.10 (pluto)', address: pair.right.outer, id: id.responder },
       ikeProposal: s.ike,
       espProposal: s.esp,
@@ -213,7 +214,7 @@ export async function extractFixture(dir: string): Promise<Record<string, unknow
   const keys = extractKeys({
     meta,
     pcap: fs.readFileSync(path.join(dir, 'capture.pcap')),
-    logs: { initiator: read('charon-initiator.log'), responder: read('charon-responder.log') },
+    logs: { initiator: read('charon-initiator.txt'), responder: read('charon-responder.txt') },
   });
   fs.writeFileSync(path.join(dir, 'keys.json'), JSON.stringify(keys, null, 1) + '\n');
   const table = decryptionTable(keys);

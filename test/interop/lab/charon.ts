@@ -201,6 +201,16 @@ export class Charon {
     });
   }
 
+  /** The main log so far (level 1, ike and cfg at 2: message summaries such as "parsed QUICK_MODE ..."). */
+  readLog(): string {
+    return fs.existsSync(this.logPath) ? fs.readFileSync(this.logPath, 'utf8') : '';
+  }
+
+  /** Polls the main log until the pattern appears. */
+  async waitLog(pattern: RegExp, timeoutMs = 10_000): Promise<void> {
+    await waitFor(() => pattern.test(this.readLog()), { what: `${this.label}: ${pattern} in ${this.logPath}`, timeoutMs });
+  }
+
   /** The key log so far (empty when none was written). */
   readKeyLog(): string {
     return fs.existsSync(this.keyLogPath) ? fs.readFileSync(this.keyLogPath, 'utf8') : '';

@@ -189,7 +189,8 @@ export function extractKeys(input: ExtractInput): Record<string, unknown> {
     const c = classify(p);
     const from = p.src === meta.initiator.address ? 'initiator' : 'responder';
     if (c.kind === 'esp-in-udp' || c.kind === 'esp') {
-      const b = c.kind === 'esp' ? p.payload : p.payload;
+      // Both kinds carry the ESP header first: raw ESP as the IP payload, ESP-in-UDP as the UDP payload.
+      const b = p.payload;
       esp.push({ frame: p.frame, from, encapsulated: c.kind === 'esp-in-udp', spi: b.subarray(0, 4).toString('hex'), seq: b.readUInt32BE(4), length: b.length });
       continue;
     }
@@ -409,7 +410,19 @@ export function extractKeys(input: ExtractInput): Record<string, unknown> {
         for (let i = 0; i < count && 8 + (i + 1) * spiSize <= d.length; i++) spis.push(d.subarray(8 + i * spiSize, 8 + (i + 1) * spiSize).toString('hex'));
         del = { doi: d.readUInt32BE(0), protocol: d[4], spiSize, spis };
       }
-      return { frame: r.frame, from: r.from, messageId: r.messageId, messageIdHex: r.messageIdHex, iv: r.iv, payloads: r.payloads, delete: del, notify: hex(n) };
+      let notify: Record<string, unknown> | undefined;
+      if (n && n.length >= 8) {
+        const spiSize = n[5]!;
+        notify = {
+          doi: n.readUInt32BE(0),
+          protocol: n[4],
+          spiSize,
+          type: n.readUInt16BE(6),
+          spi: n.subarray(8, 8 + spiSize).toString('hex'),
+          data: n.subarray(8 + spiSize).toString('hex'),
+        };
+      }
+      return { frame: r.frame, from: r.from, messageId: r.messageId, messageIdHex: r.messageIdHex, iv: r.iv, payloads: r.payloads, delete: del, notify };
     });
 
   return {
