@@ -4,7 +4,7 @@ import crypto from 'node:crypto';
 import type { AuthAlg, DropReason } from './api.js';
 import { AUTH, type AuthRow } from './algorithms.js';
 import type { CryptoProvider, MacCtx } from './provider.js';
-import { writeU32, readU32 } from './esp.js';
+import { writeU32 } from './esp.js';
 
 // IPv4 options that stay unchanged in transit (RFC 4302 A.1): security (130), extended security (133),
 // commercial security (134), router alert (148), sender directed multi-destination delivery (149).
@@ -128,4 +128,3 @@ export class AhCrypto {
   }
 }
 
-export { readU32 };

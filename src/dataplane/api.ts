@@ -194,7 +194,11 @@ export interface DataPlaneStats {
   crypto: 'libcrypto' | 'node:crypto';
 }
 
-/** Lifetime expiry (SADB_EXPIRE). Soft: rekey; hard: the SA is already deleted when this fires. */
+/**
+ * Lifetime expiry (SADB_EXPIRE). Soft: rekey (also raised, reason 'packets', when an outbound SA is
+ * within 2^20 sequence numbers of its end); hard: the SA is already deleted when this fires (also when
+ * the sequence number would wrap, which it never does).
+ */
 export interface ExpireEvent {
   kind: 'soft' | 'hard';
   sa: SaRef;

@@ -59,6 +59,7 @@ export interface DataPlaneOptions {
 const ok = <T>(value: T): Result<T> => ({ ok: true, value });
 const err = <T>(error: string): Result<T> => ({ ok: false, error });
 const MAX_LAYERS = 4;
+const SEQ_SOFT_MARGIN = 1 << 20;
 
 export class DataPlane extends EventEmitter implements KeyEngineApi, PacketApi {
   readonly provider: CryptoProvider;
@@ -362,6 +363,11 @@ export class DataPlane extends EventEmitter implements KeyEngineApi, PacketApi {
       // RFC 4303 3.3.3: the counter never cycles; the SA is finished.
       this.expire(sa, 'hard', 'packets');
       return undefined;
+    }
+    if (!sa.softExpired && sa.seqOut >= sa.seqMax - SEQ_SOFT_MARGIN) {
+      // Ask for a rekey while about a million sequence numbers are left.
+      sa.softExpired = true;
+      this.emitExpire(sa, 'soft', 'packets');
     }
     return ++sa.seqOut;
   }

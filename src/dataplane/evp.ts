@@ -19,6 +19,7 @@ interface Lib {
   hmacInit: Fn;
   hmacUpdate: Fn;
   hmacFinal: Fn;
+  errClear: Fn;
   digest: Record<string, Fn>;
 }
 
@@ -48,6 +49,7 @@ function load(): Lib | undefined {
       hmacInit: l.func('int HMAC_Init_ex(void *ctx, const uint8_t *key, int len, void *md, void *impl)'),
       hmacUpdate: l.func('int HMAC_Update(void *ctx, const uint8_t *data, size_t len)'),
       hmacFinal: l.func('int HMAC_Final(void *ctx, uint8_t *md, unsigned int *len)'),
+      errClear: l.func('void ERR_clear_error()'),
       digest: {
         md5: l.func('void *EVP_md5()'),
         sha1: l.func('void *EVP_sha1()'),
@@ -136,7 +138,11 @@ function makeAead(L: Lib, name: string, key: Uint8Array, encrypt: boolean, tagLe
       start(nonce, aad, aadLen, buf, off, len);
       tagBuf.set(tag.subarray(tagOff, tagOff + tagLen));
       L.cipherCtrl(ctx, EVP_CTRL_AEAD_SET_TAG, tagLen, tagBuf);
-      return L.cipherFinal(ctx, empty, outl) === 1;
+      if (L.cipherFinal(ctx, empty, outl) === 1) return true;
+      // A forged packet must not leave an entry in this thread's OpenSSL error queue, where node:crypto
+      // could later mistake it for its own.
+      L.errClear();
+      return false;
     },
     free() {
       free();

@@ -39,6 +39,8 @@ export interface IpsecTransform {
   keyLength?: number;
   integ: IntegAlg;
   mode: 'tunnel' | 'transport';
+  /** Set on a received transform whose ENCAPSULATION_MODE asks for ESP in UDP (NAT-T). */
+  udpEncap?: boolean;
   /** GROUP_DESCRIPTION: PFS with this group. */
   pfsGroup?: number;
   lifeSeconds: number;

@@ -12,8 +12,12 @@ import {
 } from './types.js';
 import { decodeHeader, type Header } from './wire.js';
 import { mainModeInitiate, mainModeReceive } from './main-mode.js';
+import { aggressiveInitiate, aggressiveReceive } from './aggressive-mode.js';
 import { quickInitiate, quickReceive } from './quick-mode.js';
 import { infoReceive, sendDeleteIpsec, sendDeleteIsakmp, sendUnprotectedNotify } from './informational.js';
+
+/** NAT-T keepalive interval (isakmpd NAT_T_KEEPALIVE_INTERVAL). */
+export const NAT_KEEPALIVE_MS = 20_000;
 
 /** How long a phase 1 responder waits before starting its own Quick Modes (see phase1Done). */
 export const RESPONDER_QM_DELAY_MS = 2000;
@@ -31,6 +35,8 @@ export interface EngineOptions {
   rng?: Rng;
   /** Chooses inbound SPIs; defaults to random unused values >= 0x100 (a data plane may supply GETSPI). */
   allocSpi?: () => number;
+  /** The NAT-T port (-N, default 4500); NAT traversal is off without it (-T). */
+  natTPort?: number;
 }
 
 export interface EngineStats {
@@ -70,6 +76,21 @@ export class IkeEngine implements Engine {
     this.local = o.local;
     this.rng = o.rng ?? systemRng;
     if (o.allocSpi) this.allocSpiFn = o.allocSpi;
+    if (o.natTPort) this.natTPort = o.natTPort;
+  }
+
+  readonly natTPort?: number;
+
+  /**
+   * After an authenticated message: if the peer now shows a different port (NAT mapping, the move to the
+   * NAT-T port), later messages go there and leave from the port it reached.
+   */
+  followPeer(sa: IsakmpSa, from: Endpoint, to: Endpoint): void {
+    if (from.port !== sa.remote.port || to.port !== sa.local.port) {
+      this.log('exchange', 10, `peer ${sa.peer.name} now at ${endpointKey(from)} (we at ${endpointKey(to)})`);
+      sa.remote = { ...from };
+      sa.local = { ...to };
+    }
   }
 
   static seeded(config: EngineConfig, local: Endpoint[], seed: string | number): IkeEngine {
@@ -192,6 +213,7 @@ export class IkeEngine implements Engine {
     sa.state = 'ESTABLISHED';
     sa.establishedAt = this.now;
     sa.hardAt = this.now + (sa.transform?.lifeSeconds ?? 3600) * 1000;
+    if (sa.natLocal) sa.keepaliveAt = this.now + NAT_KEEPALIVE_MS;
     this.stats.phase1Established++;
     const d = describePhase1(sa.transform!);
     this.log(
@@ -296,19 +318,26 @@ export class IkeEngine implements Engine {
         }
         mainModeReceive(this, sa, h, datagram, from, to);
         return;
+      case Exchange.AGGRESSIVE:
+        if (h.messageId !== 0) {
+          this.drop('invalid_message_id');
+          return;
+        }
+        aggressiveReceive(this, sa, h, datagram, from, to);
+        return;
       case Exchange.QUICK:
         if (!sa) {
           this.drop('unknown-sa');
           return;
         }
-        quickReceive(this, sa, h, datagram);
+        quickReceive(this, sa, h, datagram, from, to);
         return;
       case Exchange.INFO:
         if (!sa) {
           this.drop('unknown-sa');
           return;
         }
-        infoReceive(this, sa, h, datagram);
+        infoReceive(this, sa, h, datagram, from, to);
         return;
       default:
         this.drop('unsupported_exchange_type');
@@ -367,6 +396,10 @@ export class IkeEngine implements Engine {
         if (this.retransmitDue(sa.xmit) === 'give-up') {
           this.failPhase1(sa, `no reply after ${sa.xmit.xmits} transmissions, giving up`);
         }
+      } else if (sa.keepaliveAt !== undefined && sa.keepaliveAt <= this.now && !(sa.hardAt !== undefined && sa.hardAt <= this.now)) {
+        // Behind a NAT: keep its mapping for the NAT-T port alive (RFC 3948 2.3, isakmpd every 20 s).
+        this.emit({ from: sa.local, to: sa.remote, data: Uint8Array.of(0xff), keepalive: true });
+        sa.keepaliveAt = this.now + NAT_KEEPALIVE_MS;
       } else if (sa.hardAt !== undefined && sa.hardAt <= this.now) {
         this.log('sa', 0, `ISAKMP SA with ${sa.peer.name} expired`);
         sendDeleteIsakmp(this, sa);
@@ -427,7 +460,10 @@ export class IkeEngine implements Engine {
       if (sa.state !== 'ESTABLISHED') {
         at(sa.createdAt + maxAge);
         if (sa.xmit.awaitingReply) at(sa.xmit.nextAt);
-      } else at(sa.hardAt);
+      } else {
+        at(sa.hardAt);
+        at(sa.keepaliveAt);
+      }
     }
     for (const q of this.quick.values()) {
       if (q.state === 'DONE') at(q.keepUntil);
@@ -525,7 +561,8 @@ export class IkeEngine implements Engine {
         return;
       }
     }
-    mainModeInitiate(this, peer, [conn.name]);
+    if (peer.exchange === 'aggressive') aggressiveInitiate(this, peer, [conn.name]);
+    else mainModeInitiate(this, peer, [conn.name]);
   }
 
   private teardown(c: Extract<Command, { type: 'teardown' }>): void {

@@ -6,7 +6,7 @@ import type { PayloadBody } from './wire.js';
 
 export type IdPayload = Extract<PayloadBody, { idType: number }>;
 
-function addrBytes(a: string): Buffer | undefined {
+export function addrBytes(a: string): Buffer | undefined {
   if (net.isIPv4(a)) return Buffer.from(a.split('.').map(Number));
   if (net.isIPv6(a)) {
     const [head, tail] = a.includes('::') ? a.split('::') : [a, undefined];

@@ -5,7 +5,7 @@ import { hex32 } from './engine.js';
 import { buildMessage, openMessage } from './message.js';
 import { DOI_IPSEC, Exchange, Notify, notifyName, Payload, Proto, type NotifyName } from './numbers.js';
 import type { IpsecSa, IsakmpSa } from './sa.js';
-import { endpointKey } from './types.js';
+import { endpointKey, type Endpoint } from './types.js';
 import { encodePayloads, u32, type DecodedPayload, type Header, type PayloadBody } from './wire.js';
 
 type N = Extract<PayloadBody, { notifyType: number }>;
@@ -49,7 +49,7 @@ export function sendDeleteIsakmp(e: IkeEngine, sa: IsakmpSa): void {
   e.log('message', 10, `sent DELETE for ISAKMP SA to ${sa.peer.name}`);
 }
 
-export function infoReceive(e: IkeEngine, sa: IsakmpSa, h: Header, datagram: Uint8Array): void {
+export function infoReceive(e: IkeEngine, sa: IsakmpSa, h: Header, datagram: Uint8Array, from: Endpoint, to: Endpoint): void {
   const encrypted = (h.flags & 1) !== 0;
   if (!encrypted) {
     const opened = openMessage(h, datagram);
@@ -95,6 +95,7 @@ export function infoReceive(e: IkeEngine, sa: IsakmpSa, h: Header, datagram: Uin
     e.log('message', 0, `informational from ${sa.peer.name} with a bad HASH dropped`);
     return;
   }
+  e.followPeer(sa, from, to);
   for (const p of rest) {
     if (p.type === Payload.D) handleDelete(e, sa, p as D);
     else if (p.type === Payload.N) handleNotify(e, sa, p as N);

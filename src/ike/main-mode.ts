@@ -7,6 +7,7 @@ import type { IkeEngine } from './engine.js';
 import { idBody, idForAddress, idFromSpec, idText, sameId, type IdPayload } from './ids.js';
 import { buildMessage, openMessage } from './message.js';
 import { sendUnprotectedNotify } from './informational.js';
+import { checkNatD, natDetected, natDPayloads, natTVendorIds, pickNatT, vendorIdFor } from './nat-t.js';
 import { DOI_IPSEC, Exchange, Payload, Proto, SIT_IDENTITY_ONLY } from './numbers.js';
 import { acceptPhase1Reply, choosePhase1, phase1Proposal } from './proposals.js';
 import { newXmit, type IsakmpSa } from './sa.js';
@@ -14,18 +15,19 @@ import { MAIN_MODE, checkStep } from './scripts.js';
 import { endpointKey, refuse, type Endpoint, type Refusal } from './types.js';
 import { encodePayloads, encodeSaBody, payloadsOf, type DecodedPayload, type Header, type PayloadBody } from './wire.js';
 
-const NONCE_LEN = 20;
+export const NONCE_LEN = 20;
 
-function send(e: IkeEngine, sa: IsakmpSa, payloads: PayloadBody[], encrypt: boolean, awaitReply: boolean): void {
+export function send(e: IkeEngine, sa: IsakmpSa, payloads: PayloadBody[], encrypt: boolean, awaitReply: boolean): void {
   const { bytes } = encodePayloads(payloads);
-  const m = buildMessage({ icookie: sa.icookie, rcookie: sa.rcookie, exchange: Exchange.ID_PROT, messageId: 0 }, payloads[0]!.type, bytes, encrypt ? sa.keys : undefined);
+  const exchange = sa.exchange === 'aggressive' ? Exchange.AGGRESSIVE : Exchange.ID_PROT;
+  const m = buildMessage({ icookie: sa.icookie, rcookie: sa.rcookie, exchange, messageId: 0 }, payloads[0]!.type, bytes, encrypt ? sa.keys : undefined);
   e.sendTracked(sa.xmit, { from: sa.local, to: sa.remote, data: m.data, plain: m.plain }, awaitReply);
 }
 
 export function mainModeInitiate(e: IkeEngine, peer: PeerConfig, pending: string[]): IsakmpSa {
   const remote = peer.address!;
   const sa: IsakmpSa = {
-    serial: e.newSerial(), icookie: e.random(8), rcookie: Buffer.alloc(8), initiator: true, peer,
+    serial: e.newSerial(), icookie: e.random(8), rcookie: Buffer.alloc(8), initiator: true, peer, exchange: 'main',
     local: e.localFor(remote, peer), remote, state: 'SA', step: 1, offered: peer.transforms,
     xmit: newXmit(e.now), createdAt: e.now, pending: [...pending], usedMessageIds: new Set(),
   };
@@ -33,18 +35,21 @@ export function mainModeInitiate(e: IkeEngine, peer: PeerConfig, pending: string
   const proposal = phase1Proposal(peer.transforms);
   sa.saiB = encodeSaBody(DOI_IPSEC, SIT_IDENTITY_ONLY, [proposal]);
   e.log('exchange', 10, `starting Main Mode with ${peer.name} ${endpointKey(remote)}`);
-  send(e, sa, [{ type: Payload.SA, doi: DOI_IPSEC, situation: SIT_IDENTITY_ONLY, proposals: [proposal] }], false, true);
+  send(e, sa, [
+    { type: Payload.SA, doi: DOI_IPSEC, situation: SIT_IDENTITY_ONLY, proposals: [proposal] },
+    ...(e.natTPort ? natTVendorIds() : []),
+  ], false, true);
   return sa;
 }
 
-function peerFor(e: IkeEngine, from: Endpoint): PeerConfig | undefined {
+export function peerFor(e: IkeEngine, from: Endpoint): PeerConfig | undefined {
   const byAddr = e.config.phase1ByAddress[from.address];
   if (byAddr) return e.peerByName(byAddr);
   for (const p of e.config.peers) if (p.address?.address === from.address) return p;
   return e.config.defaultPeer ? e.peerByName(e.config.defaultPeer) : undefined;
 }
 
-function one<T extends PayloadBody>(ps: DecodedPayload[], type: number): T & DecodedPayload {
+export function one<T extends PayloadBody>(ps: DecodedPayload[], type: number): T & DecodedPayload {
   return payloadsOf<T>({ payloads: ps }, type)[0]!;
 }
 
@@ -56,6 +61,10 @@ export function mainModeReceive(e: IkeEngine, sa: IsakmpSa | undefined, h: Heade
       return;
     }
     responderStart(e, h, datagram, from, to);
+    return;
+  }
+  if (sa.exchange !== 'main') {
+    e.drop('exchange-type-mismatch');
     return;
   }
   if (e.isDuplicate(sa.xmit, datagram)) return;
@@ -86,7 +95,9 @@ export function mainModeReceive(e: IkeEngine, sa: IsakmpSa | undefined, h: Heade
   }
   // The phase 1 IV chain moves on only for a message we accept (before the step encrypts our reply).
   if (encrypted) sa.keys!.confirmIv(0);
-  const r = (sa.initiator ? initiatorStep : responderStep)(e, sa, opened.payloads);
+  // An authenticated (encrypted) message may come from a new NAT mapping or the NAT-T port: answer there.
+  if (encrypted) e.followPeer(sa, from, to);
+  const r = (sa.initiator ? initiatorStep : responderStep)(e, sa, opened.payloads, from, to);
   if (r) {
     e.failPhase1(sa, `${r.reason} (${r.notify})`, r);
     return;
@@ -116,7 +127,7 @@ function responderStart(e: IkeEngine, h: Header, datagram: Uint8Array, from: End
     return;
   }
   const sa: IsakmpSa = {
-    serial: e.newSerial(), icookie: Buffer.from(h.icookie), rcookie: e.random(8), initiator: false, peer,
+    serial: e.newSerial(), icookie: Buffer.from(h.icookie), rcookie: e.random(8), initiator: false, peer, exchange: 'main',
     local: to, remote: from, state: 'SA', step: 2, offered: peer.transforms,
     xmit: newXmit(e.now), createdAt: e.now, pending: [], usedMessageIds: new Set(),
   };
@@ -135,6 +146,8 @@ function responderStart(e: IkeEngine, h: Header, datagram: Uint8Array, from: End
   }
   sa.transform = choice.chosen;
   sa.saiB = Buffer.from(sap.body);
+  const natT = e.natTPort ? pickNatT(opened.payloads) : undefined;
+  if (natT) sa.natT = natT;
   e.sas.set(sa.icookie.toString('hex'), sa);
   e.remember(sa.xmit, datagram);
   e.log('exchange', 10, `Main Mode from ${peer.name} ${endpointKey(from)}: transform chosen`);
@@ -142,10 +155,10 @@ function responderStart(e: IkeEngine, h: Header, datagram: Uint8Array, from: End
   send(e, sa, [{
     type: Payload.SA, doi: DOI_IPSEC, situation: SIT_IDENTITY_ONLY,
     proposals: [{ num: prop.num, protocol: Proto.ISAKMP, spi: Buffer.alloc(0), transforms: [choice.transform] }],
-  }], false, true);
+  }, ...(sa.natT ? [vendorIdFor(sa.natT)] : [])], false, true);
 }
 
-function keyExchange(e: IkeEngine, sa: IsakmpSa, peerKe: Buffer): Refusal | undefined {
+export function keyExchange(e: IkeEngine, sa: IsakmpSa, peerKe: Buffer): Refusal | undefined {
   const t = sa.transform!;
   sa.dh ??= dhCreate(t.group, (n) => e.random(n));
   if (!sa.dh) return refuse('NO_PROPOSAL_CHOSEN', `group ${t.group} not available`);
@@ -166,7 +179,7 @@ function keyExchange(e: IkeEngine, sa: IsakmpSa, peerKe: Buffer): Refusal | unde
   return undefined;
 }
 
-function checkKeNonce(e: IkeEngine, sa: IsakmpSa, ps: DecodedPayload[]): { ke: Buffer; nonce: Buffer } | Refusal {
+export function checkKeNonce(e: IkeEngine, sa: IsakmpSa, ps: DecodedPayload[]): { ke: Buffer; nonce: Buffer } | Refusal {
   const ke = one<{ type: number; data: Buffer }>(ps, Payload.KE).data;
   const nonce = one<{ type: number; data: Buffer }>(ps, Payload.NONCE).data;
   if (nonce.length < 8 || nonce.length > 256) return refuse('PAYLOAD_MALFORMED', `nonce of ${nonce.length} bytes`);
@@ -175,7 +188,7 @@ function checkKeNonce(e: IkeEngine, sa: IsakmpSa, ps: DecodedPayload[]): { ke: B
   return { ke, nonce };
 }
 
-function ownId(sa: IsakmpSa): IdPayload {
+export function ownId(sa: IsakmpSa): IdPayload {
   return (sa.peer.id && idFromSpec(sa.peer.id)) || idForAddress(sa.local.address);
 }
 
@@ -186,7 +199,7 @@ function checkPeerId(sa: IsakmpSa, got: IdPayload): Refusal | undefined {
   return undefined;
 }
 
-function authPayloads(sa: IsakmpSa, forInitiator: boolean): PayloadBody[] {
+export function authPayloads(sa: IsakmpSa, forInitiator: boolean): PayloadBody[] {
   const id = ownId(sa);
   const h = Buffer.from(forInitiator ? sa.keys!.hashI(sa.saiB!, idBody(id)) : sa.keys!.hashR(sa.saiB!, idBody(id)));
   if (forInitiator) sa.idI = idText(id);
@@ -194,8 +207,8 @@ function authPayloads(sa: IsakmpSa, forInitiator: boolean): PayloadBody[] {
   return [id, { type: Payload.HASH, data: h }];
 }
 
-function verifyAuth(sa: IsakmpSa, ps: DecodedPayload[], fromInitiator: boolean): Refusal | undefined {
-  const id = one<IdPayload>(ps, Payload.ID);
+export function verifyAuth(sa: IsakmpSa, ps: DecodedPayload[], fromInitiator: boolean, idFromEarlier?: IdPayload & { body: Buffer }): Refusal | undefined {
+  const id = idFromEarlier ?? one<IdPayload>(ps, Payload.ID);
   const hashP = payloadsOf<{ type: number; data: Buffer }>({ payloads: ps }, Payload.HASH)[0];
   if (!hashP) return refuse('AUTHENTICATION_FAILED', 'signature authentication is not configured for this peer');
   const bad = checkPeerId(sa, id);
@@ -208,19 +221,21 @@ function verifyAuth(sa: IsakmpSa, ps: DecodedPayload[], fromInitiator: boolean):
   return undefined;
 }
 
-function initiatorStep(e: IkeEngine, sa: IsakmpSa, ps: DecodedPayload[]): Refusal | undefined {
+function initiatorStep(e: IkeEngine, sa: IsakmpSa, ps: DecodedPayload[], from: Endpoint, to: Endpoint): Refusal | undefined {
   switch (sa.step) {
     case 1: {
       const sap = one<Extract<PayloadBody, { situation: number }>>(ps, Payload.SA);
       const t = acceptPhase1Reply(sap.proposals, sa.offered);
       if (!t) return refuse('NO_PROPOSAL_CHOSEN', 'responder chose a transform we did not offer');
       sa.transform = t;
+      const natT = e.natTPort ? pickNatT(ps) : undefined;
+      if (natT) sa.natT = natT;
       sa.dh = dhCreate(t.group, (n) => e.random(n));
       if (!sa.dh) return refuse('NO_PROPOSAL_CHOSEN', `group ${t.group} not available`);
       sa.gxi = Buffer.from(sa.dh.publicValue);
       sa.ni = e.random(NONCE_LEN);
       sa.step = 3;
-      send(e, sa, [{ type: Payload.KE, data: sa.gxi }, { type: Payload.NONCE, data: sa.ni }], false, true);
+      send(e, sa, [{ type: Payload.KE, data: sa.gxi }, { type: Payload.NONCE, data: sa.ni }, ...(sa.natT ? natDPayloads(sa) : [])], false, true);
       return undefined;
     }
     case 3: {
@@ -229,6 +244,12 @@ function initiatorStep(e: IkeEngine, sa: IsakmpSa, ps: DecodedPayload[]): Refusa
       sa.nr = kn.nonce;
       const bad = keyExchange(e, sa, kn.ke);
       if (bad) return bad;
+      if (sa.natT) checkNatD(e, sa, ps, from, to);
+      if (natDetected(sa) && e.natTPort) {
+        // RFC 3947 4: from here on both sides talk on the NAT-T port.
+        sa.local = { address: sa.local.address, port: e.natTPort };
+        sa.remote = { address: sa.remote.address, port: e.natTPort };
+      }
       sa.step = 5;
       send(e, sa, authPayloads(sa, true), true, true);
       return undefined;
@@ -245,7 +266,7 @@ function initiatorStep(e: IkeEngine, sa: IsakmpSa, ps: DecodedPayload[]): Refusa
   return refuse('PAYLOAD_MALFORMED', `unexpected Main Mode step ${sa.step}`, 'silent');
 }
 
-function responderStep(e: IkeEngine, sa: IsakmpSa, ps: DecodedPayload[]): Refusal | undefined {
+function responderStep(e: IkeEngine, sa: IsakmpSa, ps: DecodedPayload[], from: Endpoint, to: Endpoint): Refusal | undefined {
   switch (sa.step) {
     case 2: {
       const kn = checkKeNonce(e, sa, ps);
@@ -257,8 +278,9 @@ function responderStep(e: IkeEngine, sa: IsakmpSa, ps: DecodedPayload[]): Refusa
       sa.nr = e.random(NONCE_LEN);
       const bad = keyExchange(e, sa, kn.ke);
       if (bad) return bad;
+      if (sa.natT) checkNatD(e, sa, ps, from, to);
       sa.step = 4;
-      send(e, sa, [{ type: Payload.KE, data: sa.gxr }, { type: Payload.NONCE, data: sa.nr }], false, true);
+      send(e, sa, [{ type: Payload.KE, data: sa.gxr }, { type: Payload.NONCE, data: sa.nr }, ...(sa.natT ? natDPayloads(sa) : [])], false, true);
       return undefined;
     }
     case 4: {

@@ -37,7 +37,11 @@ export const IpsecAttr = {
   SA_LIFE_TYPE: 1, SA_LIFE_DURATION: 2, GROUP_DESCRIPTION: 3, ENCAPSULATION_MODE: 4,
   AUTHENTICATION_ALGORITHM: 5, KEY_LENGTH: 6, KEY_ROUNDS: 7, ECN_TUNNEL: 10,
 } as const;
-export const EncapMode = { TUNNEL: 1, TRANSPORT: 2, UDP_ENCAP_TUNNEL: 3, UDP_ENCAP_TRANSPORT: 4 } as const;
+export const EncapMode = {
+  TUNNEL: 1, TRANSPORT: 2, UDP_ENCAP_TUNNEL: 3, UDP_ENCAP_TRANSPORT: 4,
+  /** draft-ietf-ipsec-nat-t-ike-00..03 values, used with the draft NAT-T variants */
+  UDP_ENCAP_TUNNEL_DRAFT: 61443, UDP_ENCAP_TRANSPORT_DRAFT: 61444,
+} as const;
 export const IpsecAuth = { HMAC_MD5: 1, HMAC_SHA: 2, HMAC_SHA2_256: 5, HMAC_SHA2_384: 6, HMAC_SHA2_512: 7 } as const;
 export const EspId = { '3DES': 3, NULL: 11, AES: 12 } as const;
 

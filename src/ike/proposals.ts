@@ -98,24 +98,36 @@ export const espKeyBytes = (encr: EspEncr, keyLength?: number): number | undefin
   encr === 'null' ? 0 : encr === '3des-cbc' ? (keyLength === undefined || keyLength === 192 ? 24 : undefined)
     : keyLength === undefined ? 16 : [128, 192, 256].includes(keyLength) ? keyLength / 8 : undefined;
 
-function ipsecAttrs(t: IpsecTransform): Attr[] {
+/** ENCAPSULATION_MODE for a mode, with UDP encapsulation when NAT-T is in use (RFC 3947 5.1 or the drafts). */
+export function encapValue(mode: 'tunnel' | 'transport', natT?: 'rfc' | 'draft'): number {
+  if (!natT) return mode === 'tunnel' ? EncapMode.TUNNEL : EncapMode.TRANSPORT;
+  if (natT === 'rfc') return mode === 'tunnel' ? EncapMode.UDP_ENCAP_TUNNEL : EncapMode.UDP_ENCAP_TRANSPORT;
+  return mode === 'tunnel' ? EncapMode.UDP_ENCAP_TUNNEL_DRAFT : EncapMode.UDP_ENCAP_TRANSPORT_DRAFT;
+}
+const MODE_BY_ENCAP: Record<number, { mode: 'tunnel' | 'transport'; udp: boolean }> = {
+  [EncapMode.TUNNEL]: { mode: 'tunnel', udp: false }, [EncapMode.TRANSPORT]: { mode: 'transport', udp: false },
+  [EncapMode.UDP_ENCAP_TUNNEL]: { mode: 'tunnel', udp: true }, [EncapMode.UDP_ENCAP_TRANSPORT]: { mode: 'transport', udp: true },
+  [EncapMode.UDP_ENCAP_TUNNEL_DRAFT]: { mode: 'tunnel', udp: true }, [EncapMode.UDP_ENCAP_TRANSPORT_DRAFT]: { mode: 'transport', udp: true },
+};
+
+function ipsecAttrs(t: IpsecTransform, natT?: 'rfc' | 'draft'): Attr[] {
   const a: Attr[] = [
     { type: IpsecAttr.SA_LIFE_TYPE, value: LifeType.SECONDS },
     { type: IpsecAttr.SA_LIFE_DURATION, value: t.lifeSeconds },
   ];
   if (t.pfsGroup) a.push({ type: IpsecAttr.GROUP_DESCRIPTION, value: t.pfsGroup });
-  a.push({ type: IpsecAttr.ENCAPSULATION_MODE, value: t.mode === 'tunnel' ? EncapMode.TUNNEL : EncapMode.TRANSPORT });
+  a.push({ type: IpsecAttr.ENCAPSULATION_MODE, value: encapValue(t.mode, natT) });
   a.push({ type: IpsecAttr.AUTHENTICATION_ALGORITHM, value: INTEG_ID[t.integ] });
   if (t.keyLength) a.push({ type: IpsecAttr.KEY_LENGTH, value: t.keyLength });
   return a;
 }
 
-export function phase2Proposals(suites: IpsecSuite[], spi: number): Proposal[] {
+export function phase2Proposals(suites: IpsecSuite[], spi: number, natT?: 'rfc' | 'draft'): Proposal[] {
   const spiBuf = Buffer.alloc(4);
   spiBuf.writeUInt32BE(spi >>> 0, 0);
   return suites.map((s, i) => ({
     num: i + 1, protocol: Proto.ESP, spi: spiBuf,
-    transforms: s.transforms.map((t, j) => ({ num: j + 1, id: ESP_ID[t.encr], attrs: ipsecAttrs(t) })),
+    transforms: s.transforms.map((t, j) => ({ num: j + 1, id: ESP_ID[t.encr], attrs: ipsecAttrs(t, natT) })),
   }));
 }
 
@@ -129,9 +141,9 @@ export function readIpsecTransform(t: Transform): IpsecTransform | undefined {
   if (t.attrs.some((a) => !known.has(a.type))) return undefined;
   const integ = INTEG_BY_ID[attrNum(t.attrs, IpsecAttr.AUTHENTICATION_ALGORITHM) ?? -1];
   if (!integ) return undefined;
-  const modeNum = attrNum(t.attrs, IpsecAttr.ENCAPSULATION_MODE) ?? EncapMode.TUNNEL;
-  const mode = modeNum === EncapMode.TUNNEL ? 'tunnel' : modeNum === EncapMode.TRANSPORT ? 'transport' : undefined;
-  if (!mode) return undefined;
+  const m = MODE_BY_ENCAP[attrNum(t.attrs, IpsecAttr.ENCAPSULATION_MODE) ?? EncapMode.TUNNEL];
+  if (!m) return undefined;
+  const mode = m.mode;
   const keyLength = attrNum(t.attrs, IpsecAttr.KEY_LENGTH);
   if (espKeyBytes(encr, keyLength) === undefined) return undefined;
   const pfsGroup = attrNum(t.attrs, IpsecAttr.GROUP_DESCRIPTION);
@@ -144,7 +156,7 @@ export function readIpsecTransform(t: Transform): IpsecTransform | undefined {
     }
   }
   return {
-    encr, integ, mode, lifeSeconds,
+    encr, integ, mode, lifeSeconds, ...(m.udp ? { udpEncap: true } : {}),
     ...(keyLength !== undefined ? { keyLength } : {}), ...(pfsGroup !== undefined ? { pfsGroup } : {}),
   };
 }

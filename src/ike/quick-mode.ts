@@ -11,8 +11,9 @@ import { buildMessage, openMessage } from './message.js';
 import { DOI_IPSEC, Exchange, Payload, Proto, SIT_IDENTITY_ONLY } from './numbers.js';
 import { acceptPhase2Reply, choosePhase2, espKeyBytes, INTEG_KEY_BYTES, phase2Proposals } from './proposals.js';
 import { newXmit, type IsakmpSa, type QuickExchange } from './sa.js';
+import { natDetected } from './nat-t.js';
 import { QUICK_MODE, checkStep } from './scripts.js';
-import { refuse, type IpsecSaSpec, type Refusal } from './types.js';
+import { refuse, type Endpoint, type IpsecSaSpec, type Refusal } from './types.js';
 import { encodePayloads, payloadsOf, u32, type DecodedPayload, type Header, type PayloadBody } from './wire.js';
 
 const NONCE_LEN = 20;
@@ -46,7 +47,7 @@ export function quickInitiate(e: IkeEngine, sa: IsakmpSa, conn: ConnectionConfig
     q.dh = dh;
   }
   q.ni = e.random(NONCE_LEN);
-  q.proposals = phase2Proposals(conn.suites, q.spiIn);
+  q.proposals = phase2Proposals(conn.suites, q.spiIn, natDetected(sa) ? sa.natT : undefined);
   if (conn.localId || conn.remoteId) {
     q.idci = (conn.localId && idFromSpec(conn.localId)) || idForAddress(sa.local.address);
     q.idcr = (conn.remoteId && idFromSpec(conn.remoteId)) || idForAddress(sa.remote.address);
@@ -63,7 +64,7 @@ export function quickInitiate(e: IkeEngine, sa: IsakmpSa, conn: ConnectionConfig
   sendQm(e, q, (r) => Buffer.from(sa.keys!.quickHash1(mid, r)), rest, true);
 }
 
-export function quickReceive(e: IkeEngine, sa: IsakmpSa, h: Header, datagram: Uint8Array): void {
+export function quickReceive(e: IkeEngine, sa: IsakmpSa, h: Header, datagram: Uint8Array, from: Endpoint, to: Endpoint): void {
   if (sa.state !== 'ESTABLISHED') {
     e.drop('quick-before-phase1');
     return;
@@ -99,6 +100,7 @@ export function quickReceive(e: IkeEngine, sa: IsakmpSa, h: Header, datagram: Ui
     return;
   }
   const hashGot = (opened.payloads[0] as Bytes).data;
+  const followIfOk = (): void => e.followPeer(sa, from, to);
   const restRaw = Buffer.concat(opened.payloads.slice(1).map((p) => p.raw));
   const ps = opened.payloads;
   let r: Refusal | undefined;
@@ -120,6 +122,7 @@ export function quickReceive(e: IkeEngine, sa: IsakmpSa, h: Header, datagram: Ui
     sa.keys!.forgetIv(q.messageId);
     return;
   }
+  followIfOk();
   e.remember(q.xmit, datagram);
 }
 
@@ -281,6 +284,7 @@ function finish(e: IkeEngine, sa: IsakmpSa, q: QuickExchange, gxy: Buffer | unde
     integ: t.integ,
     ...(t.pfsGroup ? { pfsGroup: t.pfsGroup } : {}),
     lifeSeconds: t.lifeSeconds,
+    ...(t.udpEncap || natDetected(sa) ? { udpEncap: { localPort: sa.local.port, remotePort: sa.remote.port } } : {}),
     localSelector: local ? idText(local) : idText(idForAddress(sa.local.address)),
     remoteSelector: remote ? idText(remote) : idText(idForAddress(sa.remote.address)),
     inbound: keysFor(q.spiIn),

@@ -27,11 +27,12 @@ export interface IsakmpSa {
   icookie: Buffer;
   rcookie: Buffer;
   initiator: boolean;
+  exchange: 'main' | 'aggressive';
   peer: PeerConfig;
   local: Endpoint;
   remote: Endpoint;
   state: Phase1State;
-  /** Next Main Mode step we expect to receive (index into MAIN_MODE). */
+  /** Next step we expect to receive (index into MAIN_MODE or AGGRESSIVE_MODE). */
   step: number;
   offered: Phase1Transform[];
   transform?: Phase1Transform;
@@ -47,7 +48,14 @@ export interface IsakmpSa {
   idR?: string;
   /** The peer's phase 1 ID payload, for policy. */
   peerId?: IdPayload;
+  /** Aggressive Mode responder: IDii from the first message, checked with HASH_I in the third. */
+  peerIdAm?: IdPayload;
   xmit: Xmit;
+  /** NAT-T variant agreed through vendor IDs, and what the NAT-D payloads showed. */
+  natT?: 'rfc' | 'draft';
+  natLocal?: boolean;
+  natRemote?: boolean;
+  keepaliveAt?: Millis;
   createdAt: Millis;
   establishedAt?: Millis;
   hardAt?: Millis;

@@ -15,6 +15,8 @@ export interface Outgoing {
   to: Endpoint;
   data: Uint8Array;
   plain?: Uint8Array;
+  /** A NAT-T keepalive (one 0xff byte, RFC 3948 2.3): sent as is, without the non-ESP marker. */
+  keepalive?: boolean;
 }
 
 /** isakmpd's debug classes (isakmpd(8) -D). */
@@ -58,6 +60,8 @@ export interface IpsecSaSpec {
   lifeSeconds: number;
   localSelector: string;
   remoteSelector: string;
+  /** ESP in UDP (RFC 3948) when NAT-T is in use: our port and the peer's. */
+  udpEncap?: { localPort: number; remotePort: number };
   inbound: SaKeys;
   outbound: SaKeys;
 }

@@ -4,7 +4,7 @@
 import crypto from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
-import { contentOf, rawOf } from './asn1.js';
+import { decodeDer, rawOf } from './asn1.js';
 import { dnFromNode, dnToOneline, dnToRfc4514, type Dn } from './dn.js';
 import { fail, messageOf, ok, type PkiResult } from './errors.js';
 
@@ -65,11 +65,12 @@ export interface CertTime {
 
 const KU_BITS: (keyof KeyUsage)[] = ['digitalSignature', 'nonRepudiation', 'keyEncipherment', 'dataEncipherment', 'keyAgreement', 'keyCertSign', 'cRLSign'];
 
+// DER times always end in "Z" (RFC 5280 4.1.2.5), so the decoded instant gives isakmpd's text exactly.
 function certTime(t: pkijs.Time): CertTime {
-  const s = contentOf(t.value as unknown as asn1js.AsnType).toString('latin1');
-  let full = s;
-  if (t.type === 0) full = (Number(s.slice(0, 2)) < 50 ? '20' : '19') + s;
-  return { text: full.replace(/[^0-9]/g, '').slice(0, 14).padEnd(14, '0'), utc: s.endsWith('Z') };
+  const d = t.value;
+  const p = (n: number, w = 2): string => String(n).padStart(w, '0');
+  const text = `${p(d.getUTCFullYear(), 4)}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}${p(d.getUTCHours())}${p(d.getUTCMinutes())}${p(d.getUTCSeconds())}`;
+  return { text, utc: true };
 }
 
 function ipText(b: Buffer): string {
@@ -124,6 +125,7 @@ export function parseCertificate(der: Uint8Array, source?: string): PkiResult<Pk
   let c: pkijs.Certificate;
   let x509: crypto.X509Certificate;
   try {
+    decodeDer(buf, 'certificate'); // whole buffer, no trailing bytes
     c = pkijs.Certificate.fromBER(buf);
     x509 = new crypto.X509Certificate(buf);
   } catch (e) {

@@ -5,7 +5,8 @@ import crypto from 'node:crypto';
 import dgram from 'node:dgram';
 import { once } from 'node:events';
 import { DataPlane } from '../../src/dataplane/dataplane.js';
-import { LoopbackNetwork, TunRoutes, UdpEncapWire, classifyUdp4500 } from '../../src/dataplane/io.js';
+import { DataPlaneHost, LoopbackNetwork, TunRoutes, UdpEncapWire, classifyUdp4500, type PlainPort, type WirePort } from '../../src/dataplane/io.js';
+import type { WireOut } from '../../src/dataplane/api.js';
 import type { SaParams } from '../../src/dataplane/api.js';
 import { icmpEcho, providers, toHex } from './helpers.js';
 
@@ -113,5 +114,40 @@ describe('TUN routes', () => {
     dp.deleteFlow({ selector: { src: A, dst: B }, direction: 'out' });
     r.sync(dp.listFlows());
     assert.equal(ran[2], `route del ${B}/32 dev tun9 src ${A}`);
+  });
+});
+
+describe('DataPlaneHost wiring', () => {
+  it('plain -> protect -> wire, wire -> deliver -> plain, clear traffic to sendClear, drops reported', () => {
+    const { a, b } = twoHosts();
+    const fakePlain = () => {
+      const p = { cb: undefined as ((x: Uint8Array) => void) | undefined, written: [] as Uint8Array[] };
+      const port: PlainPort = { onPacket: (cb) => void (p.cb = cb), write: (x) => void p.written.push(x), close: () => {} };
+      return { p, port };
+    };
+    const fakeWire = () => {
+      const w = { cb: undefined as ((x: Uint8Array) => void) | undefined, sent: [] as WireOut[], clear: [] as Uint8Array[] };
+      const port: WirePort = { onPacket: (cb) => void (w.cb = cb), send: (o) => void w.sent.push(o), sendClear: (x) => void w.clear.push(x), close: () => {} };
+      return { w, port };
+    };
+    const pa = fakePlain();
+    const wa = fakeWire();
+    const pb = fakePlain();
+    const wb = fakeWire();
+    const ha = new DataPlaneHost(a, pa.port, [wa.port]).start();
+    const hb = new DataPlaneHost(b, pb.port, [wb.port]).start();
+    const drops: string[] = [];
+    hb.on('drop', (r: string) => drops.push(r));
+    const req = icmpEcho('192.0.2.1', '198.51.100.1', 4);
+    pa.p.cb!(Uint8Array.from(req));
+    assert.equal(wa.w.sent.length, 1);
+    wb.w.cb!(wa.w.sent[0]!.bytes);
+    assert.equal(toHex(pb.p.written[0]!), toHex(req));
+    pa.p.cb!(icmpEcho('192.0.2.1', '203.0.113.1', 4)); // no flow: clear
+    assert.equal(wa.w.clear.length, 1);
+    wb.w.cb!(new Uint8Array([0x45, 1, 2]));
+    assert.deepEqual(drops, ['malformed']);
+    ha.stop();
+    hb.stop();
   });
 });

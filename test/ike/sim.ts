@@ -100,6 +100,8 @@ export interface PairOptions {
   westTransforms?: PeerConfig['transforms'];
   eastTransforms?: PeerConfig['transforms'];
   retransmits?: number;
+  exchangeEast?: 'main' | 'aggressive';
+  exchangeWest?: 'main' | 'aggressive';
 }
 
 /** east and west, each with a peer section for the other and one tunnel connection 192.0.2.0/24 <-> 198.51.100.0/24. */
@@ -109,7 +111,7 @@ export function pairConfigs(o: PairOptions = {}): { east: EngineConfig; west: En
     const peerName = self === 'east' ? 'peer-west' : 'peer-east';
     const psk = Buffer.from((self === 'east' ? o.pskEast : o.pskWest) ?? 'mekmitasdigoat');
     const peer: PeerConfig = {
-      name: peerName, address: other, psk, exchange: 'main',
+      name: peerName, address: other, psk, exchange: (self === 'east' ? o.exchangeEast : o.exchangeWest) ?? 'main',
       transforms: (self === 'east' ? o.eastTransforms : o.westTransforms) ?? [P1_AES_SHA_MODP2048],
     };
     const nets = { east: '192.0.2.0', west: '198.51.100.0' };

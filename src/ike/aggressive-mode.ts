@@ -1,0 +1,195 @@
+// Aggressive Mode with pre-shared keys (RFC 2409 5.4), both roles:
+//   SA, KE, Ni, IDii  /  SA, KE, Nr, IDir, HASH_R  /  HASH_I
+// The third message goes unencrypted as the RFC writes it; an encrypted one (as some peers send) is
+// accepted too. As responder the mode is offered only to peers configured for it (EXCHANGE_TYPE=AGGRESSIVE),
+// since HASH_R in the clear lets an eavesdropper test guesses of the key offline.
+import type { PeerConfig } from './config.js';
+import { dhCreate } from './crypto-adapter.js';
+import type { IkeEngine } from './engine.js';
+import { idBody, idText, type IdPayload } from './ids.js';
+import { sendUnprotectedNotify } from './informational.js';
+import {
+  authPayloads, checkKeNonce, keyExchange, NONCE_LEN, one, ownId, peerFor, send, verifyAuth,
+} from './main-mode.js';
+import { openMessage } from './message.js';
+import { DOI_IPSEC, Payload, Proto, SIT_IDENTITY_ONLY } from './numbers.js';
+import { acceptPhase1Reply, choosePhase1, phase1Proposal } from './proposals.js';
+import { newXmit, type IsakmpSa } from './sa.js';
+import { AGGRESSIVE_MODE, checkStep } from './scripts.js';
+import { endpointKey, refuse, type Endpoint, type Refusal } from './types.js';
+import { encodeSaBody, type DecodedPayload, type Header, type PayloadBody } from './wire.js';
+
+type SaP = Extract<PayloadBody, { situation: number }>;
+
+export function aggressiveInitiate(e: IkeEngine, peer: PeerConfig, pending: string[]): IsakmpSa | undefined {
+  // One KE goes with the offer, so every transform must use its group (isakmpd requires the same).
+  const group = peer.transforms[0]?.group;
+  const transforms = peer.transforms.filter((t) => t.group === group);
+  const remote = peer.address!;
+  const sa: IsakmpSa = {
+    serial: e.newSerial(), icookie: e.random(8), rcookie: Buffer.alloc(8), initiator: true, exchange: 'aggressive', peer,
+    local: e.localFor(remote, peer), remote, state: 'SA', step: 1, offered: transforms,
+    xmit: newXmit(e.now), createdAt: e.now, pending: [...pending], usedMessageIds: new Set(),
+  };
+  const dh = group === undefined ? undefined : dhCreate(group, (n) => e.random(n));
+  if (!dh) {
+    e.log('exchange', 0, `Aggressive Mode with ${peer.name}: no usable transform`, 'failed');
+    return undefined;
+  }
+  sa.dh = dh;
+  sa.gxi = Buffer.from(dh.publicValue);
+  sa.ni = e.random(NONCE_LEN);
+  e.sas.set(sa.icookie.toString('hex'), sa);
+  const proposal = phase1Proposal(transforms);
+  sa.saiB = encodeSaBody(DOI_IPSEC, SIT_IDENTITY_ONLY, [proposal]);
+  const id = ownId(sa);
+  sa.idI = idText(id);
+  e.log('exchange', 10, `starting Aggressive Mode with ${peer.name} ${endpointKey(remote)}`);
+  send(e, sa, [
+    { type: Payload.SA, doi: DOI_IPSEC, situation: SIT_IDENTITY_ONLY, proposals: [proposal] },
+    { type: Payload.KE, data: sa.gxi }, { type: Payload.NONCE, data: sa.ni }, id,
+  ], false, true);
+  return sa;
+}
+
+export function aggressiveReceive(e: IkeEngine, sa: IsakmpSa | undefined, h: Header, datagram: Uint8Array, from: Endpoint, to: Endpoint): void {
+  if (!sa) {
+    if (!h.rcookie.every((b) => b === 0) || h.flags & 1) {
+      e.drop('invalid_cookie');
+      return;
+    }
+    responderStart(e, h, datagram, from, to);
+    return;
+  }
+  if (sa.exchange !== 'aggressive') {
+    e.drop('exchange-type-mismatch');
+    return;
+  }
+  if (e.isDuplicate(sa.xmit, datagram)) return;
+  if (sa.state === 'ESTABLISHED' || sa.state === 'DEAD') {
+    e.drop('aggressive-mode-after-established');
+    return;
+  }
+  const step = AGGRESSIVE_MODE[sa.step];
+  if (!step || step.by !== (sa.initiator ? 'responder' : 'initiator')) {
+    e.drop('unexpected-message');
+    return;
+  }
+  if (sa.initiator) sa.rcookie = Buffer.from(h.rcookie);
+  const encrypted = (h.flags & 1) !== 0;
+  const opened = openMessage(h, datagram, encrypted ? sa.keys : undefined);
+  if ('notify' in opened) {
+    e.drop(opened.notify.toLowerCase());
+    e.failPhase1(sa, opened.reason, opened);
+    return;
+  }
+  const bad = checkStep(step, opened.payloads.map((p) => p.type), encrypted);
+  if (bad) {
+    e.drop(bad.notify.toLowerCase());
+    e.failPhase1(sa, bad.reason, bad);
+    return;
+  }
+  if (encrypted) sa.keys!.confirmIv(0);
+  const r = sa.initiator ? initiatorReply(e, sa, opened.payloads) : responderFinish(e, sa, opened.payloads);
+  if (r) {
+    e.failPhase1(sa, `${r.reason} (${r.notify})`, r);
+    return;
+  }
+  e.remember(sa.xmit, datagram);
+}
+
+function responderStart(e: IkeEngine, h: Header, datagram: Uint8Array, from: Endpoint, to: Endpoint): void {
+  const opened = openMessage(h, datagram);
+  if ('notify' in opened) {
+    e.drop(opened.notify.toLowerCase());
+    return;
+  }
+  const bad = checkStep(AGGRESSIVE_MODE[0]!, opened.payloads.map((p) => p.type), false);
+  if (bad) {
+    e.drop(bad.notify.toLowerCase());
+    return;
+  }
+  const peer = peerFor(e, from);
+  if (!peer) {
+    e.drop('no-peer-config');
+    return;
+  }
+  const sa: IsakmpSa = {
+    serial: e.newSerial(), icookie: Buffer.from(h.icookie), rcookie: e.random(8), initiator: false, exchange: 'aggressive', peer,
+    local: to, remote: from, state: 'SA', step: 2, offered: peer.transforms,
+    xmit: newXmit(e.now), createdAt: e.now, pending: [], usedMessageIds: new Set(),
+  };
+  const ps = opened.payloads;
+  const sap = one<SaP>(ps, Payload.SA);
+  let r: Refusal | undefined;
+  const choice = peer.exchange === 'aggressive' && sap.doi === DOI_IPSEC ? choosePhase1(sap.proposals, peer.transforms) : undefined;
+  if (peer.exchange !== 'aggressive') r = refuse('NO_PROPOSAL_CHOSEN', `Aggressive Mode is not configured for ${peer.name}`);
+  else if (!choice) r = refuse('NO_PROPOSAL_CHOSEN', `no acceptable transform offered by ${peer.name}`);
+  let result: Refusal | undefined = r;
+  if (!result && choice) {
+    sa.transform = choice.chosen;
+    sa.saiB = Buffer.from(sap.body);
+    const kn = checkKeNonce(e, sa, ps);
+    if ('notify' in kn) result = kn;
+    else {
+      sa.ni = kn.nonce;
+      sa.dh = dhCreate(choice.chosen.group, (n) => e.random(n));
+      if (!sa.dh) result = refuse('NO_PROPOSAL_CHOSEN', `group ${choice.chosen.group} not available`);
+      else {
+        sa.gxr = Buffer.from(sa.dh.publicValue);
+        sa.nr = e.random(NONCE_LEN);
+        result = keyExchange(e, sa, kn.ke);
+      }
+    }
+  }
+  if (!result) {
+    const idi = one<IdPayload>(ps, Payload.ID);
+    sa.idI = idText(idi);
+    sa.peerIdAm = idi;
+  }
+  if (result || !choice) {
+    e.stats.failures++;
+    e.drop(result!.notify.toLowerCase());
+    e.log('negotiation', 0, `Aggressive Mode from ${endpointKey(from)} refused: ${result!.reason}`, 'failed');
+    sendUnprotectedNotify(e, sa, result!.notify);
+    return;
+  }
+  e.sas.set(sa.icookie.toString('hex'), sa);
+  e.remember(sa.xmit, datagram);
+  const prop = sap.proposals.find((p) => p.transforms.includes(choice.transform))!;
+  send(e, sa, [
+    { type: Payload.SA, doi: DOI_IPSEC, situation: SIT_IDENTITY_ONLY, proposals: [{ num: prop.num, protocol: Proto.ISAKMP, spi: Buffer.alloc(0), transforms: [choice.transform] }] },
+    { type: Payload.KE, data: sa.gxr! }, { type: Payload.NONCE, data: sa.nr! },
+    ...authPayloads(sa, false),
+  ], false, true);
+}
+
+function initiatorReply(e: IkeEngine, sa: IsakmpSa, ps: DecodedPayload[]): Refusal | undefined {
+  const sap = one<SaP>(ps, Payload.SA);
+  const t = acceptPhase1Reply(sap.proposals, sa.offered);
+  if (!t) return refuse('NO_PROPOSAL_CHOSEN', 'responder chose a transform we did not offer');
+  sa.transform = t;
+  const kn = checkKeNonce(e, sa, ps);
+  if ('notify' in kn) return kn;
+  sa.nr = kn.nonce;
+  const bad = keyExchange(e, sa, kn.ke);
+  if (bad) return bad;
+  const authBad = verifyAuth(sa, ps, false);
+  if (authBad) return authBad;
+  // HASH_I alone; our ID went in the first message.
+  const hashI = authPayloads(sa, true)[1]!;
+  send(e, sa, [hashI], false, false);
+  sa.step = 3;
+  e.phase1Done(sa);
+  return undefined;
+}
+
+function responderFinish(e: IkeEngine, sa: IsakmpSa, ps: DecodedPayload[]): Refusal | undefined {
+  const idi = sa.peerIdAm!;
+  const bad = verifyAuth(sa, ps, true, { ...idi, body: idBody(idi) });
+  if (bad) return bad;
+  sa.xmit.awaitingReply = false;
+  sa.step = 3;
+  e.phase1Done(sa);
+  return undefined;
+}
