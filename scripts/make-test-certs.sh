@@ -139,7 +139,8 @@ done
 for n in root intermediate; do openssl crl -in "$work/$n.crl" -out "$out/$n.crl.pem"; done
 openssl crl -in "$work/root.crl" -outform DER -out "$out/root.crl.der"
 openssl crl -in "$work/root-stale.crl" -out "$out/root-stale.crl.pem"
-for n in west east roadwarrior imposter; do cp "$work/$n.key" "$out/$n.key"; done
+# The root key is here only so tests can re-sign certificates (certpatch); never reuse this PKI.
+for n in root west east roadwarrior imposter; do cp "$work/$n.key" "$out/$n.key"; done
 
 # The same things in the other encodings isakmpd's directories may hold.
 openssl x509 -in "$work/east.crt" -outform DER -out "$out/east.der"

@@ -11,6 +11,7 @@ import { IkeEngine, type EngineSnapshot } from '../ike/engine.js';
 import { describePhase1 } from '../ike/proposals.js';
 import { endpointKey, type Command, type Effects, type Endpoint } from '../ike/types.js';
 import { PcapWriter } from '../util/pcap.js';
+import { addNonEspMarker, classifyUdp4500 } from '../isakmp/natt.js';
 import type { DaemonOptions } from './args.js';
 import { mapConfig, type MappedConfig } from './conf-map.js';
 import { startControlServer, type ControlReply, type ControlRequest } from './control-server.js';
@@ -75,7 +76,7 @@ export class IsakmpDaemon {
     }
 
     this.transport = new UdpTransport(
-      (data, from, to) => this.receive(data, from, to),
+      (data, from, to, natT) => this.receive(data, from, to, natT),
       (msg) => this.log.info('transport', 0, msg),
     );
     const la = listenAddresses(this.config.general().listenOn, this.opts.family);
@@ -85,7 +86,9 @@ export class IsakmpDaemon {
     if (this.transport.ikeEndpoints().length === 0) throw new Error(`no address to listen on (port ${this.opts.port}): ${bindErrors[0] ?? 'Listen-on matched nothing'}`);
     this.log.info('transport', 10, `listening on ${this.transport.ikeEndpoints().map(endpointKey).join(', ')}`);
 
-    this.engine = new IkeEngine({ config: this.mapped.engine, local: this.transport.ikeEndpoints() });
+    this.engine = new IkeEngine({
+      config: this.mapped.engine, local: this.transport.ikeEndpoints(), ...(this.opts.noNatT ? {} : { natTPort: this.opts.natTPort }),
+    });
 
     this.closeFifo = openFifo(this.opts.fifo, (l) => this.fifoLine(l), (m) => this.log.info('ui', 0, m));
     this.control = await startControlServer(this.opts.control, (req) => this.handleControl(req), (m) => this.log.info('ui', 0, m));
@@ -127,10 +130,26 @@ export class IsakmpDaemon {
 
   // ---------- engine driving ----------
 
-  private receive(data: Buffer, from: Endpoint, to: Endpoint): void {
+  private receive(data: Buffer, from: Endpoint, to: Endpoint, natT: boolean): void {
     if (this.stopping) return;
-    this.capture(data, from, to);
-    this.apply(this.engine.receive(data, from, to, this.now()));
+    let ike: Uint8Array = data;
+    if (natT) {
+      // Port 4500 (RFC 3948 2.2): IKE behind the non-ESP marker, ESP in UDP, or a keepalive.
+      const c = classifyUdp4500(data);
+      if (c.kind === 'keepalive') return;
+      if (c.kind === 'invalid') {
+        this.drops['natt-invalid'] = (this.drops['natt-invalid'] ?? 0) + 1;
+        return;
+      }
+      if (c.kind === 'esp') {
+        const r = this.dp?.inboundUdp(c.esp, { src: from.address, dst: to.address, sport: from.port, dport: to.port });
+        if (!r || r.action === 'drop') this.drops['esp-in-udp-dropped'] = (this.drops['esp-in-udp-dropped'] ?? 0) + 1;
+        return;
+      }
+      ike = c.ike;
+    }
+    this.capture(ike, from, to);
+    this.apply(this.engine.receive(ike, from, to, this.now()));
   }
 
   run(c: Command): void {
@@ -145,8 +164,9 @@ export class IsakmpDaemon {
         this.drops['passive-mode'] = (this.drops['passive-mode'] ?? 0) + 1;
         continue;
       }
-      this.capture(o.plain ?? o.data, o.from, o.to);
-      const p = this.transport.send(o.from, o.to, o.data);
+      if (!o.keepalive) this.capture(o.plain ?? o.data, o.from, o.to);
+      const viaNatT = !this.opts.noNatT && o.from.port === this.opts.natTPort && !o.keepalive;
+      const p = this.transport.send(o.from, o.to, viaNatT ? addNonEspMarker(o.data) : o.data);
       this.pendingSends.add(p);
       void p.then(() => this.pendingSends.delete(p));
     }

@@ -34,13 +34,17 @@ export class DataplaneLink {
 
   private add(s: IpsecSaSpec): void {
     const common = { proto: 'esp' as const, mode: s.mode, enc: { alg: ENC[s.encr], key: s.inbound.encKey }, label: s.connection };
+    // ESP in UDP (NAT-T): the outer UDP ports as each SA's packets travel.
+    const u = s.udpEncap;
     const inb = this.dp.addSa({
       ...common, spi: s.inbound.spi, src: s.remote.address, dst: s.local.address,
       enc: { alg: ENC[s.encr], key: s.inbound.encKey }, auth: { alg: AUTH[s.integ], key: s.inbound.authKey },
+      ...(u ? { encap: { type: 'udp' as const, sport: u.remotePort, dport: u.localPort } } : {}),
     });
     const out = this.dp.addSa({
       ...common, spi: s.outbound.spi, src: s.local.address, dst: s.remote.address,
       enc: { alg: ENC[s.encr], key: s.outbound.encKey }, auth: { alg: AUTH[s.integ], key: s.outbound.authKey },
+      ...(u ? { encap: { type: 'udp' as const, sport: u.localPort, dport: u.remotePort } } : {}),
     });
     if (!inb.ok || !out.ok) {
       this.log(`data plane refused SA ${s.id}: ${!inb.ok ? inb.error : ''} ${!out.ok ? out.error : ''}`.trim());

@@ -5,7 +5,7 @@ import crypto from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { decodeDer, rawOf } from './asn1.js';
-import { dnFromNode, dnToOneline, dnToRfc4514, type Dn } from './dn.js';
+import { dnFromNode, dnKey, dnToOneline, dnToRfc4514, type Dn } from './dn.js';
 import { fail, messageOf, ok, type PkiResult } from './errors.js';
 
 export type AltName =
@@ -35,8 +35,11 @@ export interface PkiCertificate {
   serialHex: string;
   subject: Dn;
   subjectDer: Buffer;
+  /** normalised comparison form of the subject (dnKey) */
+  subjectKey: string;
   issuer: Dn;
   issuerDer: Buffer;
+  issuerKey: string;
   /** X509_NAME_oneline form, "/C=../O=../CN=.." */
   subjectOneline: string;
   issuerOneline: string;
@@ -118,15 +121,38 @@ function altNames(ext: pkijs.Extension): AltName[] {
   });
 }
 
+// Peers send the same certificate on every handshake and decoding one costs about a millisecond, so
+// recently parsed certificates are kept, keyed by their DER. Parsed certificates are never mutated.
+const CACHE_MAX = 256;
+const cache = new Map<string, PkiCertificate>();
+
 /** Parse one DER certificate. Never throws: a bad certificate is a value with a reason. */
 export function parseCertificate(der: Uint8Array, source?: string): PkiResult<PkiCertificate> {
   const buf = Buffer.from(der);
+  const cacheKey = buf.toString('latin1');
+  const hit = cache.get(cacheKey);
+  if (hit) {
+    if (hit.source === source) return ok(hit);
+    const copy: PkiCertificate = { ...hit };
+    if (source === undefined) delete copy.source;
+    else copy.source = source;
+    return ok(copy);
+  }
+  const r = parseUncached(buf, source);
+  if (r.ok) {
+    if (cache.size >= CACHE_MAX) cache.delete(cache.keys().next().value!);
+    cache.set(cacheKey, r.value);
+  }
+  return r;
+}
+
+export function parseUncached(buf: Buffer, source?: string): PkiResult<PkiCertificate> {
   const where = source ? { file: source } : {};
   let c: pkijs.Certificate;
   let x509: crypto.X509Certificate;
   try {
-    decodeDer(buf, 'certificate'); // whole buffer, no trailing bytes
-    c = pkijs.Certificate.fromBER(buf);
+    const asn = decodeDer(buf, 'certificate'); // whole buffer, no trailing bytes
+    c = new pkijs.Certificate({ schema: asn });
     x509 = new crypto.X509Certificate(buf);
   } catch (e) {
     return fail('bad-certificate', `not an X.509 certificate (${messageOf(e)})`, { ...where, notify: 'INVALID_CERTIFICATE' });
@@ -146,8 +172,10 @@ export function parseCertificate(der: Uint8Array, source?: string): PkiResult<Pk
       serialHex: Buffer.from(c.serialNumber.valueBlock.valueHexView).toString('hex'),
       subject,
       subjectDer,
+      subjectKey: dnKey(subject),
       issuer,
       issuerDer,
+      issuerKey: dnKey(issuer),
       subjectOneline: dnToOneline(subject),
       issuerOneline: dnToOneline(issuer),
       subjectRfc4514: dnToRfc4514(subject),

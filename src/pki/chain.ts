@@ -5,7 +5,6 @@
 // value: the chain, or the first reason it is not acceptable.
 import type { PkiCertificate } from './certificate.js';
 import type { PkiCrl } from './crl.js';
-import { dnDerEqual } from './dn.js';
 import { fail, ok, type PkiResult } from './errors.js';
 import { certSignedBy, crlSignedBy } from './signatures.js';
 import type { PkiStores } from './store.js';
@@ -41,7 +40,7 @@ const isTrusted = (c: PkiCertificate, stores: PkiStores): boolean => stores.cas.
 /** Candidate issuers by name, trusted CAs first, then what the peer sent, then the cert store. */
 function issuersOf(cert: PkiCertificate, stores: PkiStores, extra: PkiCertificate[]): PkiCertificate[] {
   const pool = [...stores.cas, ...extra, ...stores.certs];
-  return pool.filter((c) => !c.der.equals(cert.der) && dnDerEqual(c.subjectDer, cert.issuerDer));
+  return pool.filter((c) => c.subjectKey === cert.issuerKey && !c.der.equals(cert.der));
 }
 
 export function validateChain(leaf: PkiCertificate, stores: PkiStores, opts: ChainOptions = {}): PkiResult<ValidChain> {
@@ -116,7 +115,7 @@ type Revocation = 'good' | 'revoked' | 'stale' | 'none';
 function revocationOf(cert: PkiCertificate, issuer: PkiCertificate, crls: PkiCrl[], now: Date, warnings: string[]): Revocation {
   let best: Revocation = 'none';
   for (const crl of crls) {
-    if (!dnDerEqual(crl.issuerDer, issuer.subjectDer)) continue;
+    if (crl.issuerKey !== issuer.subjectKey) continue;
     const sig = crlSignedBy(crl, issuer);
     if (sig !== 'valid') {
       warnings.push(`ignoring CRL ${crl.source ?? ''} from "${crl.issuerOneline}": signature ${sig === 'invalid' ? 'does not verify' : 'algorithm unsupported'}`.replace('  ', ' '));

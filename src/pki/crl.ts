@@ -3,13 +3,14 @@
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { childrenOf, decodeDer, rawOf } from './asn1.js';
-import { dnFromNode, dnToOneline, type Dn } from './dn.js';
+import { dnFromNode, dnKey, dnToOneline, type Dn } from './dn.js';
 import { fail, messageOf, ok, type PkiResult } from './errors.js';
 
 export interface PkiCrl {
   der: Buffer;
   issuer: Dn;
   issuerDer: Buffer;
+  issuerKey: string;
   issuerOneline: string;
   thisUpdate: Date;
   nextUpdate?: Date;
@@ -28,7 +29,7 @@ export function parseCrl(der: Uint8Array, source?: string): PkiResult<PkiCrl> {
   try {
     const top = decodeDer(buf, 'CRL');
     const [tbsNode] = childrenOf(top, 'CertificateList');
-    const crl = pkijs.CertificateRevocationList.fromBER(buf);
+    const crl = new pkijs.CertificateRevocationList({ schema: top });
     const issuerNode = asn1js.fromBER(crl.issuer.valueBeforeDecode).result;
     const issuer = dnFromNode(issuerNode);
     const revoked = new Set<string>();
@@ -39,6 +40,7 @@ export function parseCrl(der: Uint8Array, source?: string): PkiResult<PkiCrl> {
       der: buf,
       issuer,
       issuerDer: rawOf(issuerNode),
+      issuerKey: dnKey(issuer),
       issuerOneline: dnToOneline(issuer),
       thisUpdate: crl.thisUpdate.value,
       ...(crl.nextUpdate ? { nextUpdate: crl.nextUpdate.value } : {}),

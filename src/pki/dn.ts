@@ -3,7 +3,7 @@
 // principals and logs; RFC 4514 ("CN=host,O=Org,C=XX") is what most other tools print. DER_ASN1_DN
 // identities are compared as DER first and then by RFC 5280 7.1 normalised attribute values.
 import * as asn1js from 'asn1js';
-import { childrenOf, contentOf, decodeDer, oidOf, rawOf, tagNumberOf } from './asn1.js';
+import { childrenOf, contentOf, decodeDer, oidOf, tagNumberOf } from './asn1.js';
 
 export interface DnAttribute {
   oid: string;
@@ -226,7 +226,10 @@ function rdnKey(rdn: DnAttribute[]): string {
     .join('+');
 }
 
-/** Two names are equal when their DER is identical or their normalised RDN sequences are. */
+/** The comparison form of a name: equal keys mean equal names under RFC 5280 7.1 as done here. */
+export const dnKey = (dn: Dn): string => dn.map(rdnKey).join(',');
+
+/** Two names are equal when their normalised RDN sequences are. */
 export function dnEqual(a: Dn, b: Dn): boolean {
   if (a.length !== b.length) return false;
   return a.every((rdn, i) => rdnKey(rdn) === rdnKey(b[i]!));
@@ -241,4 +244,3 @@ export function dnDerEqual(a: Uint8Array, b: Uint8Array): boolean {
   }
 }
 
-export { rawOf };

@@ -3,7 +3,7 @@
 // payload bodies and the KeyNote principals and credentials isakmpd derives from certificates.
 export { type PkiProblem, type PkiResult, type PkiErrorCode, type PkiNotify, formatProblem } from './errors.js';
 export { splitPemOrDer, toPem, type DerBlock } from './pem.js';
-export { parseDn, parseDnText, encodeDn, dnToOneline, dnToRfc4514, dnEqual, dnDerEqual, type Dn, type DnAttribute } from './dn.js';
+export { parseDn, parseDnText, encodeDn, dnToOneline, dnToRfc4514, dnEqual, dnDerEqual, dnKey, type Dn, type DnAttribute } from './dn.js';
 export { parseCertificate, type PkiCertificate, type AltName, type KeyUsage, type CertTime } from './certificate.js';
 export { parseCrl, type PkiCrl } from './crl.js';
 export { parsePrivateKey, parsePublicKey } from './keys.js';
@@ -23,3 +23,5 @@ export {
   type CertBody,
 } from './cert-payload.js';
 export { keynotePrincipalsForCert, credentialsForChain, credentialsForCertificate, rsaHexPrincipal, dnPrincipal } from './keynote.js';
+export { patchSubjectAltName, type PatchName } from './certpatch.js';
+export { authenticatePeer, type PeerAuthInput, type PeerAuth } from './peer-auth.js';

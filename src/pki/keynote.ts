@@ -5,7 +5,7 @@
 // issuer DN -> subject DN, each limited to the certificate's validity window.
 import type { PkiCertificate } from './certificate.js';
 import { parseCertificate } from './certificate.js';
-import { dnDerEqual, dnToOneline } from './dn.js';
+import { dnToOneline } from './dn.js';
 import { fail, ok, type PkiResult } from './errors.js';
 import { certSignedBy } from './signatures.js';
 import type { PkiStores } from './store.js';
@@ -69,7 +69,7 @@ export function credentialsForChain(chain: (PkiCertificate | Uint8Array)[], stor
   certs.forEach((cert, i) => {
     if (cert.selfIssued) return;
     const pool = [...certs.slice(i + 1), ...(stores?.cas ?? []), ...(stores?.certs ?? [])];
-    const issuer = pool.find((p) => dnDerEqual(p.subjectDer, cert.issuerDer) && certSignedBy(cert, p));
+    const issuer = pool.find((p) => p.subjectKey === cert.issuerKey && certSignedBy(cert, p));
     if (!issuer) return;
     const r = credentialsForCertificate(cert, issuer);
     if (r.ok) out.push(...r.value);

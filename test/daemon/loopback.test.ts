@@ -4,6 +4,9 @@ import fs from 'node:fs';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { request } from '../../src/cli/isakmpctl/control.js';
+import { extractUdp, readCapture } from '../../src/util/pcap.js';
+import { decodeHeader, decodePayloads } from '../../src/ike/wire.js';
+import { Exchange, Payload } from '../../src/ike/numbers.js';
 import {
   confFor, fifo, ISAKMPCTL, kill, randomPorts, showSa, startDaemon, tempDir, waitFor, type Daemon,
 } from './harness.js';
@@ -20,7 +23,7 @@ describe('isakmpd on 127.0.0.1: two daemons, FIFO and control socket', function 
     const [pe, pw] = randomPorts();
     // west only accepts; east brings the tunnel up at start (Connections=)
     west = await startDaemon('west', dir, pw, confFor({ self: 'west', peerPort: pe, active: false, pfs: true }));
-    east = await startDaemon('east', dir, pe, confFor({ self: 'east', peerPort: pw, active: true, pfs: true }));
+    east = await startDaemon('east', dir, pe, confFor({ self: 'east', peerPort: pw, active: true, pfs: true }), ['-l', `${dir}/east.pcap`, '-D', '3=99']);
   });
 
   after(() => {
@@ -43,7 +46,35 @@ describe('isakmpd on 127.0.0.1: two daemons, FIFO and control socket', function 
     assert.equal(w.ipsec[0]!.localSelector, '192.0.2.0/24');
     assert.equal(e.ipsec[0]!.pfsGroup, 14);
     assert.match(east!.output(), /phase 1 done \(initiator\)/);
+    // keys only at the highest crypto level: east runs with -D 3=99, west with the defaults
+    assert.match(east!.output(), /"skeyidE":"[0-9a-f]{40}"/);
+    assert.match(east!.output(), /KEYMAT in 0x[0-9a-f]{8} enc [0-9a-f]{32}/);
+    assert.doesNotMatch(west!.output(), /skeyid|KEYMAT/i);
     assert.match(west!.output(), /phase 2 done \(responder\)/);
+  });
+
+  it('-l records every IKE message in plaintext; FIFO S writes the SA dump', async () => {
+    const frames = readCapture(fs.readFileSync(`${dir}/east.pcap`));
+    const msgs = frames.map((f) => extractUdp(f)).flatMap((x) => ('udp' in x ? [x.udp.payload] : []));
+    const headers = msgs.map((m) => decodeHeader(m)).filter((h): h is Exclude<ReturnType<typeof decodeHeader>, { notify: unknown }> => !('notify' in h));
+    assert.equal(headers.filter((h) => h.exchange === Exchange.ID_PROT).length, 6);
+    assert.equal(headers.filter((h) => h.exchange === Exchange.QUICK).length, 3);
+    // the fifth Main Mode message is flagged encrypted but recorded in the clear: ID then HASH
+    const mm5 = msgs.filter((m) => m[18] === Exchange.ID_PROT)[4]!;
+    assert.equal(mm5[19]! & 1, 1);
+    const ps = decodePayloads(mm5[16]!, Buffer.from(mm5.subarray(28)));
+    assert.ok(Array.isArray(ps));
+    assert.deepEqual(ps.map((p) => p.type), [Payload.ID, Payload.HASH]);
+    fifo(east!, 'S');
+    const dump = await waitFor(() => {
+      try {
+        return fs.readFileSync(`${dir}/isakmpd.result`, 'utf8');
+      } catch {
+        return false;
+      }
+    }, 5000, 'the result file');
+    assert.match(dump, /SA name: peer \(Phase 1\/Initiator\)/);
+    assert.match(dump, /SA name: tunnel \(Phase 2\)/);
   });
 
   it('isakmpctl show sa -j prints the same state as the control socket', async () => {
@@ -101,6 +132,31 @@ describe('isakmpd on 127.0.0.1: two daemons, FIFO and control socket', function 
     assert.ok(after.stats.ike.dropped['payload_malformed'] || after.stats.ike.dropped['unequal_payload_lengths']);
     assert.equal(west!.proc.exitCode, null);
     assert.equal((await showSa(west!)).ipsec.length, 1);
+  });
+
+  it('debug, show peers/config and reload answer on the control socket; a broken reload keeps the old configuration', async () => {
+    assert.equal((await request(east!.sock, { cmd: 'debug', class: 'exchange', level: 50 })).ok, true);
+    assert.equal((await request(east!.sock, { cmd: 'debug', class: 'nonsense', level: 5 })).ok, false);
+    const peers = (await request(east!.sock, { cmd: 'show', what: 'peers' })) as unknown as { peers: { name: string; phase1: string[] }[] };
+    assert.deepEqual(peers.peers.map((p) => p.name), ['peer']);
+    assert.deepEqual(peers.peers[0]!.phase1, ['ESTABLISHED']);
+    const conf = (await request(east!.sock, { cmd: 'show', what: 'config' })) as unknown as { config: Record<string, Record<string, string>> };
+    assert.equal(conf.config['peer']!['Port'], String(west!.port));
+    const file = `${dir}/east.conf`;
+    const good = fs.readFileSync(file, 'utf8');
+    fs.writeFileSync(file, good.replace('Retransmits=\t\t3', 'Retransmits=\t\t5'));
+    const ok = await request(east!.sock, { cmd: 'reload' });
+    assert.equal(ok.ok, true);
+    const after = (await request(east!.sock, { cmd: 'show', what: 'config' })) as unknown as { config: Record<string, Record<string, string>> };
+    assert.equal(after.config['General']!['Retransmits'], '5');
+    fs.writeFileSync(file, good + '\n[broken\n');
+    const bad = await request(east!.sock, { cmd: 'reload' });
+    assert.equal(bad.ok, false);
+    assert.match(String(bad.error), /reload refused/);
+    const still = (await request(east!.sock, { cmd: 'show', what: 'config' })) as unknown as { config: Record<string, Record<string, string>> };
+    assert.equal(still.config['General']!['Retransmits'], '5');
+    fs.writeFileSync(file, good);
+    assert.equal((await showSa(east!)).ipsec.length, 1, 'a reload leaves running SAs alone');
   });
 
   it('SIGTERM sends Deletes, removes the pid file and exits 0', async () => {

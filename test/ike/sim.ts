@@ -34,10 +34,35 @@ export class SimNet {
   filter: Filter = () => 'pass';
   readonly wire: Packet[] = [];
 
-  add(name: string, ep: Endpoint, config: EngineConfig, seed: string): Node {
-    const n: Node = { name, ep, engine: new IkeEngine({ config, local: [ep], rng: seededRng(seed) }), installs: [], logs: [] };
+  add(name: string, ep: Endpoint, config: EngineConfig, seed: string, natTPort?: number): Node {
+    const engine = new IkeEngine({ config, local: [ep], rng: seededRng(seed), ...(natTPort ? { natTPort } : {}) });
+    const n: Node = { name, ep, engine, installs: [], logs: [] };
     this.nodes.set(endpointKey(ep), n);
+    if (natTPort) this.nodes.set(endpointKey({ address: ep.address, port: natTPort }), n);
     return n;
+  }
+
+  /** A NAT in front of `inside`: its datagrams leave from `outside` with a new port per inner port. */
+  private nat?: { inside: string; outside: string; out: Map<number, number>; back: Map<number, number> };
+  addNat(inside: string, outside: string): void {
+    this.nat = { inside, outside, out: new Map(), back: new Map() };
+  }
+  private natOut(from: Endpoint): Endpoint {
+    const n = this.nat;
+    if (!n || from.address !== n.inside) return from;
+    let p = n.out.get(from.port);
+    if (p === undefined) {
+      p = 30000 + n.out.size;
+      n.out.set(from.port, p);
+      n.back.set(p, from.port);
+    }
+    return { address: n.outside, port: p };
+  }
+  private natIn(to: Endpoint): Endpoint | undefined {
+    const n = this.nat;
+    if (!n || to.address !== n.outside) return to;
+    const p = n.back.get(to.port);
+    return p === undefined ? undefined : { address: n.inside, port: p };
   }
 
   apply(n: Node, fx: Effects): void {
@@ -45,7 +70,7 @@ export class SimNet {
     n.logs.push(...fx.log);
     n.timer = fx.nextTimer;
     for (const o of fx.send) {
-      const p: Packet = { at: this.now + this.latency, from: o.from, to: o.to, data: o.data, seq: this.seq++ };
+      const p: Packet = { at: this.now + this.latency, from: this.natOut(o.from), to: o.to, data: o.data, seq: this.seq++ };
       this.wire.push(p);
       const verdict = this.filter(p);
       if (verdict === 'drop') continue;
@@ -76,8 +101,10 @@ export class SimNet {
       this.now = t;
       if (tPkt <= tTim) {
         this.queue.shift();
-        const dst = this.nodes.get(endpointKey(pkt!.to));
-        if (dst) this.apply(dst, dst.engine.receive(pkt!.data, pkt!.from, pkt!.to, this.now));
+        const to = this.natIn(pkt!.to);
+        const dst = to && this.nodes.get(endpointKey(to));
+        // A NAT-T keepalive is for the transport; it never reaches the engine.
+        if (dst && to && !(pkt!.data.length === 1 && pkt!.data[0] === 0xff)) this.apply(dst, dst.engine.receive(pkt!.data, pkt!.from, to, this.now));
       } else {
         this.apply(nextTimer!.n, nextTimer!.n.engine.tick(this.now));
       }

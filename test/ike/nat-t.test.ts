@@ -1,0 +1,73 @@
+import assert from 'node:assert/strict';
+import { SimNet, EAST, WEST, pairConfigs, added, events } from './sim.js';
+import { decodeHeader, decodePayloads } from '../../src/ike/wire.js';
+import { Exchange, Payload } from '../../src/ike/numbers.js';
+
+const NATT = 4500;
+
+function natPair(natted: boolean) {
+  const net = new SimNet();
+  const cfg = pairConfigs({ pfs: 14 });
+  const east = net.add('east', EAST, cfg.east, 'nat-e', NATT);
+  const westCfg = cfg.west;
+  if (natted) {
+    // east sits behind a NAT that shows it as 127.0.0.3; west only answers it
+    net.addNat(EAST.address, '127.0.0.3');
+    delete westCfg.peers[0]!.address;
+    westCfg.phase1ByAddress = { '127.0.0.3': 'peer-east' };
+  }
+  const west = net.add('west', WEST, westCfg, 'nat-w', NATT);
+  return { net, east, west };
+}
+
+const payloadTypes = (d: Uint8Array): number[] => {
+  const h = decodeHeader(d);
+  if ('notify' in h || h.flags & 1) return [];
+  const ps = decodePayloads(h.nextPayload, Buffer.from(d.subarray(28)));
+  return Array.isArray(ps) ? ps.map((p) => p.type) : [];
+};
+
+describe('ike engine: NAT traversal (RFC 3947)', () => {
+  it('without a NAT: vendor IDs and NAT-D are exchanged, nothing moves to port 4500', () => {
+    const { net, east, west } = natPair(false);
+    net.command(east, { type: 'connect', name: 'east-west' });
+    net.run(60_000, () => added(east).length > 0 && added(west).length > 0);
+    assert.deepEqual(payloadTypes(net.wire[0]!.data), [Payload.SA, Payload.VID, Payload.VID, Payload.VID]);
+    assert.deepEqual(payloadTypes(net.wire[1]!.data), [Payload.SA, Payload.VID]);
+    assert.deepEqual(payloadTypes(net.wire[2]!.data), [Payload.KE, Payload.NONCE, Payload.NAT_D, Payload.NAT_D]);
+    assert.ok(net.wire.every((p) => p.to.port === 500));
+    assert.equal(added(east)[0]!.sa.udpEncap, undefined);
+    assert.equal(events(east, 'phase1-done').length, 1);
+  });
+
+  it('behind a NAT: both detect it, float to 4500, negotiate UDP-encapsulated ESP and send keepalives', () => {
+    const { net, east, west } = natPair(true);
+    net.command(east, { type: 'connect', name: 'east-west' });
+    net.run(60_000, () => added(east).length > 0 && added(west).length > 0);
+    const mm = net.wire.filter((p) => {
+      const h = decodeHeader(p.data);
+      return !('notify' in h) && h.exchange === Exchange.ID_PROT;
+    });
+    assert.ok(mm.slice(0, 4).every((p) => p.to.port === 500 || p.from.port !== NATT));
+    assert.ok(mm.slice(4).every((p) => (p.from.address === WEST.address ? p.from.port === NATT : p.to.port === NATT)), 'MM5 and MM6 on the NAT-T port');
+    const [e] = added(east);
+    const [w] = added(west);
+    assert.deepEqual(e!.sa.udpEncap, { localPort: NATT, remotePort: NATT });
+    assert.equal(w!.sa.udpEncap!.localPort, NATT);
+    assert.notEqual(w!.sa.udpEncap!.remotePort, NATT, 'west sees the NAT-mapped port');
+    assert.equal(w!.sa.remote.address, '127.0.0.3');
+    assert.equal(e!.sa.outbound.spi, w!.sa.inbound.spi);
+    assert.deepEqual(Buffer.from(e!.sa.outbound.encKey), Buffer.from(w!.sa.inbound.encKey));
+    assert.ok(east.logs.some((l) => /NAT detected .*we are behind it/.test(l.msg)));
+    assert.ok(west.logs.some((l) => /NAT detected .*the peer is behind it/.test(l.msg)));
+    const up = net.now;
+    net.run(up + 65_000);
+    const keepalives = net.wire.filter((p) => p.data.length === 1 && p.data[0] === 0xff && p.at > up);
+    assert.equal(keepalives.length, 3);
+    assert.ok(keepalives.every((p) => p.from.address === '127.0.0.3' && p.to.port === NATT));
+    // a Delete still reaches the peer through the NAT
+    net.command(east, { type: 'teardown', name: 'east-west' });
+    net.run(net.now + 1000);
+    assert.equal(west.engine.ipsec.size, 0);
+  });
+});
