@@ -25,7 +25,7 @@ realMain(async (argv) => {
   if (opts.foreground === 1) process.on('SIGINT', () => void d.stop(0));
   else if (opts.foreground === 0) process.on('SIGINT', () => undefined);
   process.on('SIGHUP', () => void d.fifoCommand({ cmd: 'reload' }));
-  process.on('SIGUSR1', () => void d.fifoCommand({ cmd: 'report' }));
+  process.on('SIGUSR1', () => void d.fifoCommand({ cmd: 'report', file: opts.reportFile }));
   const code = await finished;
   if (process.env.OAKLEY_DEBUG) console.error('active handles at exit:', (process as unknown as { _getActiveHandles(): unknown[] })._getActiveHandles().map((h) => (h as object).constructor.name));
   // Leave no straggling handle (a FIFO opened read-write never reports EOF) between us and the exit.

@@ -21,6 +21,8 @@ export interface DaemonOptions {
   control: string;
   /** Accept a config readable by others (tests and the demo use temp copies with 0600 anyway). */
   insecure: boolean;
+  /** Userspace data plane I/O: plaintext through this TUN device, ESP on raw sockets and in UDP (root). */
+  tun?: string;
 }
 
 export const DEFAULT_OPTIONS: DaemonOptions = {
@@ -47,7 +49,7 @@ export const DEFAULT_OPTIONS: DaemonOptions = {
 export const USAGE =
   'usage: isakmpd [-46adKLnSTv] [-c config-file] [-D class=level] [-f fifo] [-i pid-file]\n' +
   '               [-l packetlog-file] [-N udpencap-port] [-p listen-port] [-R report-file]\n' +
-  '               [--control socket-path]';
+  '               [--control socket-path] [--tun ifname]';
 
 const WITH_ARG = new Set(['c', 'D', 'f', 'i', 'l', 'N', 'p', 'R']);
 const FLAGS = new Set(['4', '6', 'a', 'd', 'K', 'L', 'n', 'S', 'T', 'v']);
@@ -66,6 +68,12 @@ export function parseArgs(argv: string[]): DaemonOptions | string {
       const v = a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[++i];
       if (!v) return '--control needs a path';
       o.control = v;
+      continue;
+    }
+    if (a === '--tun' || a.startsWith('--tun=')) {
+      const v = a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[++i];
+      if (!v || !/^[A-Za-z0-9_.-]{1,15}$/.test(v)) return '--tun needs an interface name (up to 15 characters)';
+      o.tun = v;
       continue;
     }
     if (a === '--insecure-config') {

@@ -5,7 +5,7 @@ import type { IpsecId, Phase1Id } from '../conf/index.js';
 import {
   EspTransformId, GroupDescription, IkeAuthMethod, IkeEncryption, IkeHash, IpsecAuthAlgorithm, numberOf,
 } from '../isakmp/numbers.js';
-import type { ConnectionConfig, EngineConfig, IdSpec, IpsecTransform, PeerConfig, Phase1Transform } from '../ike/config.js';
+import type { CertAuth, ConnectionConfig, EngineConfig, IdSpec, IpsecTransform, PeerConfig, Phase1Transform } from '../ike/config.js';
 import { cipherUsable, groupUsable, hashUsable } from '../ike/crypto-adapter.js';
 import type { EspEncr, IntegAlg } from '../ike/types.js';
 
@@ -55,13 +55,19 @@ function ipsecIdSpec(id: IpsecId | undefined): IdSpec | undefined {
   return undefined;
 }
 
-export function mapConfig(c: Config): MappedConfig {
+/** Whether a peer the file configures (not the built-in Default-phase-1) authenticates with certificates. */
+export function usesCertificates(c: Config): boolean {
+  return c.peers().some((p) => p.section !== 'Default-phase-1' &&
+    (c.phase1Proposal(p)?.transforms ?? []).some((t) => (t.authMethod ?? '').toUpperCase() === 'RSA_SIG'));
+}
+
+export function mapConfig(c: Config, opts: { certAuth?: CertAuth } = {}): MappedConfig {
   const warnings: string[] = [];
   const g = c.general();
   const peers: PeerConfig[] = [];
   for (const p of c.peers()) {
-    if (!p.presharedKey) {
-      warnings.push(`peer ${p.section}: no pre-shared key (Authentication); only PSK is implemented, peer ignored`);
+    if (!p.presharedKey && !opts.certAuth) {
+      warnings.push(`peer ${p.section}: no pre-shared key (Authentication) and no certificates loaded, peer ignored`);
       continue;
     }
     const prop = c.phase1Proposal(p);
@@ -76,8 +82,8 @@ export function mapConfig(c: Config): MappedConfig {
         warnings.push(`transform ${t.section}: ${t.encryption}/${t.hash}/${t.group} not implemented, skipped`);
         continue;
       }
-      if (auth !== 1) {
-        warnings.push(`transform ${t.section}: authentication ${t.authMethod} not implemented (pre-shared keys only), skipped`);
+      if (auth !== 1 && !(auth === 3 && opts.certAuth)) {
+        warnings.push(`transform ${t.section}: authentication ${t.authMethod} not available (pre-shared keys, or RSA_SIG with certificates), skipped`);
         continue;
       }
       transforms.push({ encr, hash, auth, group, lifeSeconds: lifeSeconds(t.life, 3600), ...(keyLength ? { keyLength } : {}) });
@@ -88,7 +94,7 @@ export function mapConfig(c: Config): MappedConfig {
       name: p.section,
       ...(p.address ? { address: { address: p.address, port: p.port } } : {}),
       ...(p.localAddress ? { localAddress: p.localAddress } : {}),
-      psk: p.presharedKey,
+      ...(p.presharedKey ? { psk: p.presharedKey } : {}),
       exchange: (prop?.exchangeType ?? 'ID_PROT').toUpperCase() === 'AGGRESSIVE' ? 'aggressive' : 'main',
       transforms,
       ...(id ? { id } : {}),
@@ -142,8 +148,9 @@ export function mapConfig(c: Config): MappedConfig {
   const def = c.get('Phase 1', 'Default');
   return {
     engine: {
+      ...(opts.certAuth ? { certAuth: opts.certAuth } : {}),
       peers, connections, phase1ByAddress, ...(def && peers.some((p) => p.name === def) ? { defaultPeer: def } : {}),
-      retransmits: g.retransmits, exchangeMaxTimeSec: g.exchangeMaxTime,
+      retransmits: g.retransmits, exchangeMaxTimeSec: g.exchangeMaxTime, dpdIntervalSec: g.dpdCheckInterval,
     },
     active,
     warnings,

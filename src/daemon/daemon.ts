@@ -7,13 +7,17 @@ import { performance } from 'node:perf_hooks';
 import type net from 'node:net';
 import { configToJson, formatDiagnostic, loadConfigFile, reloadConfig, runFifoConfigCommand, type Config } from '../conf/index.js';
 import { DataPlane } from '../dataplane/dataplane.js';
+import { attachPacketIo, type PacketIo } from './packet-io.js';
 import { IkeEngine, type EngineSnapshot } from '../ike/engine.js';
 import { describePhase1 } from '../ike/proposals.js';
 import { endpointKey, type Command, type Effects, type Endpoint } from '../ike/types.js';
 import { PcapWriter } from '../util/pcap.js';
 import { addNonEspMarker, classifyUdp4500 } from '../isakmp/natt.js';
 import type { DaemonOptions } from './args.js';
-import { mapConfig, type MappedConfig } from './conf-map.js';
+import { mapConfig, usesCertificates, type MappedConfig } from './conf-map.js';
+import { pkiCertAuth } from './cert-link.js';
+import { loadPkiStores } from '../pki/index.js';
+import type { CertAuth } from '../ike/config.js';
 import { startControlServer, type ControlReply, type ControlRequest } from './control-server.js';
 import { DataplaneLink } from './dataplane-link.js';
 import { openFifo, parseFifoLine, type FifoCommand } from './fifo.js';
@@ -36,6 +40,7 @@ export class IsakmpDaemon {
   private checkTimer?: NodeJS.Timeout;
   private dpTimer?: NodeJS.Timeout;
   private pcap?: { fd: number; writer: PcapWriter; path: string };
+  private io?: PacketIo;
   private passive: boolean;
   private stopping = false;
   private readonly pendingSends = new Set<Promise<void>>();
@@ -86,6 +91,12 @@ export class IsakmpDaemon {
     if (this.transport.ikeEndpoints().length === 0) throw new Error(`no address to listen on (port ${this.opts.port}): ${bindErrors[0] ?? 'Listen-on matched nothing'}`);
     this.log.info('transport', 10, `listening on ${this.transport.ikeEndpoints().map(endpointKey).join(', ')}`);
 
+    if (this.opts.tun) {
+      if (!this.dp) throw new Error('--tun needs the data plane (drop -n)');
+      this.io = attachPacketIo(this.dp, this.opts.tun, this.transport.bound.filter((b) => b.natT), (m) => this.log.info('sysdep', 0, m), this.drops);
+      this.log.info('sysdep', 10, `data plane on ${this.opts.tun}: ESP on raw sockets and in UDP`);
+    }
+
     this.engine = new IkeEngine({
       config: this.mapped.engine, local: this.transport.ikeEndpoints(), ...(this.opts.noNatT ? {} : { natTPort: this.opts.natTPort }),
     });
@@ -115,8 +126,20 @@ export class IsakmpDaemon {
       }
       policy = p.policy;
     }
+    // Certificate stores only when a configured peer uses RSA_SIG (the built-in default names RSA_SIG too).
+    let certAuth: CertAuth | undefined;
+    if (usesCertificates(c)) {
+      const x = c.x509();
+      const stores = loadPkiStores({
+        caDir: x.caDirectory, certDir: x.certDirectory, crlDir: x.crlDirectory, privateKey: x.privateKey,
+        privateKeyDir: x.privateKeyDirectory, acceptSelfSigned: x.acceptSelfSigned,
+      });
+      for (const p of stores.problems) this.log.info('misc', 10, `x509: ${p.file ?? ''}: ${p.reason}`);
+      this.log.info('misc', 10, `x509: ${stores.cas.length} CA(s), ${stores.certs.length} certificate(s), ${stores.crls.length} CRL(s), ${stores.privateKey ? 'a' : 'no'} private key`);
+      certAuth = pkiCertAuth(stores);
+    }
     this.config = c;
-    this.mapped = mapConfig(c);
+    this.mapped = mapConfig(c, certAuth ? { certAuth } : {});
     if (policy) this.mapped.engine.policy = keynotePolicy(policy, (m) => this.log.info('policy', 0, m));
     for (const w of this.mapped.warnings) this.log.info('misc', w.includes('Default-phase-1') ? 20 : 0, `config: ${w}`);
     if (this.engine) this.engine.config = this.mapped.engine;
@@ -142,6 +165,10 @@ export class IsakmpDaemon {
         return;
       }
       if (c.kind === 'esp') {
+        if (this.io) {
+          this.io.espInUdp(data, from, to);
+          return;
+        }
         const r = this.dp?.inboundUdp(c.esp, { src: from.address, dst: to.address, sport: from.port, dport: to.port });
         if (!r || r.action === 'drop') this.drops['esp-in-udp-dropped'] = (this.drops['esp-in-udp-dropped'] ?? 0) + 1;
         return;
@@ -159,6 +186,7 @@ export class IsakmpDaemon {
   private apply(fx: Effects): void {
     for (const l of fx.log) this.log.event(l);
     for (const c of fx.install) this.link?.apply(c);
+    if (fx.install.length) this.io?.flowsChanged();
     for (const o of fx.send) {
       if (this.passive) {
         this.drops['passive-mode'] = (this.drops['passive-mode'] ?? 0) + 1;
@@ -259,10 +287,13 @@ export class IsakmpDaemon {
       case 'reload':
         this.reload();
         return;
-      case 'report':
-        this.log.info('misc', 0, `report: ${JSON.stringify(this.engine.snapshot())}`);
-        this.log.info('misc', 0, `report: stats ${JSON.stringify(this.stats())}`);
+      case 'report': {
+        // FIFO r reports to the log; SIGUSR1 writes the same to the -R file (isakmpd's report file).
+        const report = { sas: this.engine.snapshot(), stats: this.stats(), connections: this.mapped.active };
+        if (c.file) fs.writeFileSync(c.file, JSON.stringify(report, null, 2) + '\n', { mode: 0o600 });
+        else this.log.info('misc', 0, `report: ${JSON.stringify(report)}`);
         return;
+      }
       case 'sa-dump':
         fs.writeFileSync(this.resultFile(), saDump(this.engine.snapshot()), { mode: 0o600 });
         return;
@@ -406,6 +437,7 @@ export class IsakmpDaemon {
     if (this.timer) clearTimeout(this.timer);
     if (this.checkTimer) clearInterval(this.checkTimer);
     if (this.dpTimer) clearInterval(this.dpTimer);
+    this.io?.stop();
     this.transport?.close();
     this.closeFifo?.();
     this.pcapOff();

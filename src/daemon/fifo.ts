@@ -13,7 +13,7 @@ export type FifoCommand =
   | { cmd: 'pcap'; on: boolean; path?: string }
   | { cmd: 'quit' }
   | { cmd: 'reload' }
-  | { cmd: 'report' }
+  | { cmd: 'report'; file?: string }
   | { cmd: 'sa-dump' }
   | { cmd: 'teardown'; phase: 1 | 2; target: string }
   | { cmd: 'teardown-all' };
@@ -29,7 +29,7 @@ export function parseFifoLine(raw: string): FifoCommand | string | undefined {
     case 'c':
       return args[0] ? { cmd: 'connect', name: args[0] } : 'c: connection name missing';
     case 'C':
-      return { cmd: 'config', line: line.slice(1).trim() };
+      return { cmd: 'config', line: line.trim() }; // the conf module parses the whole line, C included
     case 'd': {
       const [cookies, mid] = args;
       if (!cookies || !/^[0-9a-fA-F]{32}$/.test(cookies)) return 'd: want <icookie rcookie as 32 hex digits> <message id or ->';

@@ -1,6 +1,6 @@
 // The Quick Mode responder's KeyNote check (Use-Keynote=yes, no -K): the engine's policy query turned into
 // isakmpd's action attributes, judged against the policy file with the PSK's principals as requesters.
-import { buildActionAttributes, checkQuickMode, principalsForPsk, type IdentityInput, type Policy } from '../policy/index.js';
+import { buildActionAttributes, checkQuickMode, parseAssertion, principalsForPsk, type Assertion, type IdentityInput, type Policy } from '../policy/index.js';
 import type { IdValue, Phase2Policy } from '../ike/config.js';
 import { IdType } from '../ike/numbers.js';
 
@@ -36,7 +36,7 @@ export function keynotePolicy(policy: Policy, log: (msg: string) => void): Phase
     try {
       const attrs = buildActionAttributes({
         phase1: {
-          exchange: q.phase1.exchange, group: q.phase1.group, authMethod: 'psk', localAddress: q.phase1.localAddress,
+          exchange: q.phase1.exchange, group: q.phase1.group, authMethod: q.principals ? 'rsa-sig' : 'psk', localAddress: q.phase1.localAddress,
           remoteAddress: q.phase1.remoteAddress, remotePort: q.phase1.remotePort,
           remoteId: q.phase1.remoteId ? identity(q.phase1.remoteId) : { type: 'IPV4_ADDR', address: q.phase1.remoteAddress },
         },
@@ -46,7 +46,14 @@ export function keynotePolicy(policy: Policy, log: (msg: string) => void): Phase
         ...(q.localFilter ? { localFilter: identity(q.localFilter) } : {}),
         ...(q.remoteFilter ? { remoteFilter: identity(q.remoteFilter) } : {}),
       });
-      const d = checkQuickMode(policy, attrs, principalsForPsk(Buffer.from(q.psk)));
+      const requesters = q.principals ?? (q.psk ? principalsForPsk(Buffer.from(q.psk)) : []);
+      // Certificates add local credentials (isakmpd x509_generate_kn): the issuer licenses the subject.
+      const credentials: Assertion[] = [];
+      for (const text of q.credentials ?? []) {
+        const r = parseAssertion(text, '<x509>', true);
+        if (r.ok) credentials.push(r.assertion);
+      }
+      const d = checkQuickMode(policy, attrs, requesters, credentials.length ? { credentials } : {});
       if (d.allowed) return { allow: true };
       return { allow: false, reason: d.explanation };
     } catch (err) {

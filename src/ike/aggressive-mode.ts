@@ -12,6 +12,8 @@ import {
   authPayloads, checkKeNonce, keyExchange, NONCE_LEN, one, ownId, peerFor, send, verifyAuth,
 } from './main-mode.js';
 import { openMessage } from './message.js';
+import { checkNatD, natDetected, natDPayloads, natTVendorIds, pickNatT, vendorIdFor } from './nat-t.js';
+import { dpdVendorId, peerAnnouncesDpd } from './dpd.js';
 import { DOI_IPSEC, Payload, Proto, SIT_IDENTITY_ONLY } from './numbers.js';
 import { acceptPhase1Reply, choosePhase1, phase1Proposal } from './proposals.js';
 import { newXmit, type IsakmpSa } from './sa.js';
@@ -48,6 +50,7 @@ export function aggressiveInitiate(e: IkeEngine, peer: PeerConfig, pending: stri
   send(e, sa, [
     { type: Payload.SA, doi: DOI_IPSEC, situation: SIT_IDENTITY_ONLY, proposals: [proposal] },
     { type: Payload.KE, data: sa.gxi }, { type: Payload.NONCE, data: sa.ni }, id,
+    ...(e.natTPort ? natTVendorIds() : []), dpdVendorId(),
   ], false, true);
   return sa;
 }
@@ -90,7 +93,7 @@ export function aggressiveReceive(e: IkeEngine, sa: IsakmpSa | undefined, h: Hea
     return;
   }
   if (encrypted) sa.keys!.confirmIv(0);
-  const r = sa.initiator ? initiatorReply(e, sa, opened.payloads) : responderFinish(e, sa, opened.payloads);
+  const r = sa.initiator ? initiatorReply(e, sa, opened.payloads, from, to) : responderFinish(e, sa, opened.payloads, from, to);
   if (r) {
     e.failPhase1(sa, `${r.reason} (${r.notify})`, r);
     return;
@@ -99,6 +102,7 @@ export function aggressiveReceive(e: IkeEngine, sa: IsakmpSa | undefined, h: Hea
 }
 
 function responderStart(e: IkeEngine, h: Header, datagram: Uint8Array, from: Endpoint, to: Endpoint): void {
+  if (!e.mayOpenHalfOpen()) return;
   const opened = openMessage(h, datagram);
   if ('notify' in opened) {
     e.drop(opened.notify.toLowerCase());
@@ -129,7 +133,7 @@ function responderStart(e: IkeEngine, h: Header, datagram: Uint8Array, from: End
   if (!result && choice) {
     sa.transform = choice.chosen;
     sa.saiB = Buffer.from(sap.body);
-    const kn = checkKeNonce(e, sa, ps);
+    const kn = checkKeNonce(ps);
     if ('notify' in kn) result = kn;
     else {
       sa.ni = kn.nonce;
@@ -146,6 +150,9 @@ function responderStart(e: IkeEngine, h: Header, datagram: Uint8Array, from: End
     const idi = one<IdPayload>(ps, Payload.ID);
     sa.idI = idText(idi);
     sa.peerIdAm = idi;
+    const natT = e.natTPort ? pickNatT(ps) : undefined;
+    if (natT) sa.natT = natT;
+    sa.dpd = { peerSupports: peerAnnouncesDpd(ps), seq: 0, tries: 0 };
   }
   if (result || !choice) {
     e.stats.failures++;
@@ -160,34 +167,47 @@ function responderStart(e: IkeEngine, h: Header, datagram: Uint8Array, from: End
   send(e, sa, [
     { type: Payload.SA, doi: DOI_IPSEC, situation: SIT_IDENTITY_ONLY, proposals: [{ num: prop.num, protocol: Proto.ISAKMP, spi: Buffer.alloc(0), transforms: [choice.transform] }] },
     { type: Payload.KE, data: sa.gxr! }, { type: Payload.NONCE, data: sa.nr! },
-    ...authPayloads(sa, false),
+    ...(authPayloads(sa, false) as PayloadBody[]),
+    ...(sa.natT ? [vendorIdFor(sa.natT)] : []), dpdVendorId(),
+    ...(sa.natT ? natDPayloads(sa) : []),
   ], false, true);
 }
 
-function initiatorReply(e: IkeEngine, sa: IsakmpSa, ps: DecodedPayload[]): Refusal | undefined {
+function initiatorReply(e: IkeEngine, sa: IsakmpSa, ps: DecodedPayload[], from: Endpoint, to: Endpoint): Refusal | undefined {
   const sap = one<SaP>(ps, Payload.SA);
   const t = acceptPhase1Reply(sap.proposals, sa.offered);
   if (!t) return refuse('NO_PROPOSAL_CHOSEN', 'responder chose a transform we did not offer');
   sa.transform = t;
-  const kn = checkKeNonce(e, sa, ps);
+  const kn = checkKeNonce(ps);
   if ('notify' in kn) return kn;
   sa.nr = kn.nonce;
   const bad = keyExchange(e, sa, kn.ke);
   if (bad) return bad;
   const authBad = verifyAuth(sa, ps, false);
   if (authBad) return authBad;
-  // HASH_I alone; our ID went in the first message.
-  const hashI = authPayloads(sa, true)[1]!;
-  send(e, sa, [hashI], false, false);
+  const natT = e.natTPort ? pickNatT(ps) : undefined;
+  if (natT) sa.natT = natT;
+  sa.dpd = { peerSupports: peerAnnouncesDpd(ps), seq: 0, tries: 0 };
+  if (sa.natT) checkNatD(e, sa, ps, from, to);
+  if (natDetected(sa) && e.natTPort) {
+    // RFC 3947 4: the third message already goes to the NAT-T port.
+    sa.local = { address: sa.local.address, port: e.natTPort };
+    sa.remote = { address: sa.remote.address, port: e.natTPort };
+  }
+  // HASH_I (our ID went in the first message), and our NAT-D from the ports we now use.
+  const hashI = (authPayloads(sa, true) as PayloadBody[])[1]!;
+  send(e, sa, [hashI, ...(sa.natT ? natDPayloads(sa) : [])], false, false);
   sa.step = 3;
   e.phase1Done(sa);
   return undefined;
 }
 
-function responderFinish(e: IkeEngine, sa: IsakmpSa, ps: DecodedPayload[]): Refusal | undefined {
+function responderFinish(e: IkeEngine, sa: IsakmpSa, ps: DecodedPayload[], from: Endpoint, to: Endpoint): Refusal | undefined {
   const idi = sa.peerIdAm!;
   const bad = verifyAuth(sa, ps, true, { ...idi, body: idBody(idi) });
   if (bad) return bad;
+  if (sa.natT) checkNatD(e, sa, ps, from, to);
+  e.followPeer(sa, from, to);
   sa.xmit.awaitingReply = false;
   sa.step = 3;
   e.phase1Done(sa);

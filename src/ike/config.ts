@@ -1,5 +1,6 @@
 // What the engine needs to know about peers and connections. The daemon builds this from isakmpd.conf;
 // tests build it directly. Names follow isakmpd.conf(5) so the mapping stays obvious.
+import type { NotifyName } from './numbers.js';
 import type { Endpoint, EspEncr, IntegAlg } from './types.js';
 
 export interface Phase1Transform {
@@ -25,7 +26,8 @@ export interface PeerConfig {
   /** Where to send; for a Default (any address) peer this is absent. */
   address?: Endpoint;
   localAddress?: string;
-  psk: Uint8Array;
+  /** Pre-shared key (Authentication=); absent for a peer that authenticates with certificates only. */
+  psk?: Uint8Array;
   exchange: 'main' | 'aggressive';
   transforms: Phase1Transform[];
   /** Our phase 1 ID; default: our address. */
@@ -73,7 +75,11 @@ export interface IdValue {
 export interface Phase2PolicyQuery {
   peer: string;
   connection: string;
-  psk: Uint8Array;
+  /** How phase 1 authenticated the peer: its pre-shared key, or the principals its certificate gave. */
+  psk?: Uint8Array;
+  principals?: string[];
+  /** KeyNote credentials derived from the peer's certificate chain (issuer licenses subject). */
+  credentials?: string[];
   phase1: { exchange: 'main' | 'aggressive'; group: number; localAddress: string; remoteAddress: string; remotePort: number; remoteId?: IdValue };
   initiator: boolean;
   pfs: boolean;
@@ -85,6 +91,29 @@ export interface Phase2PolicyQuery {
 }
 export type Phase2Policy = (q: Phase2PolicyQuery) => { allow: true } | { allow: false; reason: string };
 
+/** A CERT or CERT_REQ payload body: the encoding (4 = X.509 signature) and the data. */
+export interface CertBodyValue {
+  encoding: number;
+  data: Uint8Array;
+}
+
+/**
+ * RSA signature authentication (AUTHENTICATION_METHOD RSA_SIG), provided by the daemon over its
+ * certificate stores; the engine only moves payloads and asks.
+ */
+export interface CertAuth {
+  /** Our certificate (and chain) for a local ID, as CERT payload bodies. */
+  certificates(localId: IdValue): CertBodyValue[];
+  /** HASH_I/HASH_R signed with our private key for that ID; undefined when we have none. */
+  sign(hash: Uint8Array, localId: IdValue): Uint8Array | undefined;
+  /** The peer's certificate must chain to a trusted CA, name its ID and have signed `hash`. */
+  verify(q: { certs: CertBodyValue[]; id: IdValue; hash: Uint8Array; signature: Uint8Array; expectedId?: IdValue }):
+    | { ok: true; principals: string[]; subject: string; credentials: string[] }
+    | { ok: false; notify: NotifyName; reason: string };
+  /** CERT_REQ bodies naming the CAs we trust (sent in messages 3 and 4). */
+  certRequests(): CertBodyValue[];
+}
+
 export interface EngineConfig {
   peers: PeerConfig[];
   connections: ConnectionConfig[];
@@ -93,6 +122,9 @@ export interface EngineConfig {
   defaultPeer?: string;
   retransmits: number;
   exchangeMaxTimeSec: number;
+  certAuth?: CertAuth;
+  /** DPD-check-interval in seconds; 0 or absent: we never ask, but still answer. */
+  dpdIntervalSec?: number;
   policy?: Phase2Policy;
 }
 

@@ -1,20 +1,25 @@
 // The IKEv1 engine without I/O: datagrams, time and commands in; datagrams, SA installs, log events
-// and the next timer out. Exchange steps live in main-mode.ts, quick-mode.ts and informational.ts.
+// and the next timer out. Exchange steps live in main-mode.ts, aggressive-mode.ts, quick-mode.ts,
+// informational.ts, nat-t.ts and dpd.ts.
 import crypto from 'node:crypto';
 import type { ConnectionConfig, EngineConfig, PeerConfig } from './config.js';
 import { describePhase1 } from './proposals.js';
-import { Exchange, Flag, notifyName, Payload } from './numbers.js';
+import { Exchange } from './numbers.js';
 import { seededRng, systemRng, type Rng } from './rng.js';
 import type { IpsecSa, IsakmpSa, QuickExchange, Xmit } from './sa.js';
 import {
   endpointKey, isRefusal, type Command, type Effects, type Endpoint, type LogClassName, type LogEvent, type Millis,
   type Outgoing, type Refusal,
 } from './types.js';
-import { decodeHeader, type Header } from './wire.js';
+import { decodeHeader } from './wire.js';
 import { mainModeInitiate, mainModeReceive } from './main-mode.js';
 import { aggressiveInitiate, aggressiveReceive } from './aggressive-mode.js';
 import { quickInitiate, quickReceive } from './quick-mode.js';
 import { infoReceive, sendDeleteIpsec, sendDeleteIsakmp, sendUnprotectedNotify } from './informational.js';
+import { dpdTick } from './dpd.js';
+
+/** Phase 1 exchanges we answer and that are not yet finished, at most (see mayOpenHalfOpen). */
+export const MAX_HALF_OPEN = 1024;
 
 /** NAT-T keepalive interval (isakmpd NAT_T_KEEPALIVE_INTERVAL). */
 export const NAT_KEEPALIVE_MS = 20_000;
@@ -86,6 +91,7 @@ export class IkeEngine implements Engine {
    * NAT-T port), later messages go there and leave from the port it reached.
    */
   followPeer(sa: IsakmpSa, from: Endpoint, to: Endpoint): void {
+    sa.lastHeardAt = this.now;
     if (from.port !== sa.remote.port || to.port !== sa.local.port) {
       this.log('exchange', 10, `peer ${sa.peer.name} now at ${endpointKey(from)} (we at ${endpointKey(to)})`);
       sa.remote = { ...from };
@@ -214,6 +220,8 @@ export class IkeEngine implements Engine {
     sa.establishedAt = this.now;
     sa.hardAt = this.now + (sa.transform?.lifeSeconds ?? 3600) * 1000;
     if (sa.natLocal) sa.keepaliveAt = this.now + NAT_KEEPALIVE_MS;
+    sa.lastHeardAt = this.now;
+    sa.dpd = { peerSupports: sa.dpd?.peerSupports ?? false, seq: this.random(4).readUInt32BE(0) & 0x7fffffff, tries: 0 };
     this.stats.phase1Established++;
     const d = describePhase1(sa.transform!);
     this.log(
@@ -259,7 +267,9 @@ export class IkeEngine implements Engine {
     if (sa.state === 'DEAD') return;
     this.stats.failures++;
     if (refusal && refusal.reply === 'notify') sendUnprotectedNotify(this, sa, refusal.notify);
-    this.log('exchange', 0, `phase 1 with ${sa.peer.name} ${endpointKey(sa.remote)} failed: ${why}`, 'failed');
+    // A responder exchange that never got past the first message is noise (scans, floods): debug level.
+    const quiet = !sa.initiator && sa.step <= 2;
+    this.log('exchange', quiet ? 10 : 0, `phase 1 with ${sa.peer.name} ${endpointKey(sa.remote)} failed: ${why}`, 'failed');
     for (const name of sa.pending) this.log('exchange', 0, `connection ${name} not established: phase 1 failed`, 'failed');
     this.removeIsakmp(sa);
   }
@@ -273,6 +283,42 @@ export class IkeEngine implements Engine {
         this.quick.delete(k);
       }
     }
+  }
+
+  /**
+   * INITIAL-CONTACT in an authenticated phase 1 (RFC 2407 4.6.3.3): the peer has rebooted or reconnected and
+   * holds no state from before, so every older SA with it goes, without Deletes it could not read anyway.
+   */
+  initialContact(fresh: IsakmpSa): void {
+    for (const s of [...this.ipsec.values()]) {
+      if (s.spec.remote.address === fresh.remote.address) this.removeIpsec(s, 'INITIAL-CONTACT from the peer');
+    }
+    for (const old of [...this.sas.values()]) {
+      if (old !== fresh && old.remote.address === fresh.remote.address && old.state === 'ESTABLISHED') {
+        this.removeIsakmp(old);
+        this.log('sa', 0, `ISAKMP SA with ${old.peer.name} replaced after INITIAL-CONTACT`, 'deleted');
+      }
+    }
+  }
+
+  /**
+   * A flood of first messages must not grow state without bound: at most MAX_HALF_OPEN phase 1 exchanges
+   * we answer but have not finished (each lives at most Exchange-max-time).
+   */
+  mayOpenHalfOpen(): boolean {
+    let n = 0;
+    for (const sa of this.sas.values()) if (!sa.initiator && sa.state !== 'ESTABLISHED') n++;
+    if (n < MAX_HALF_OPEN) return true;
+    this.drop('too-many-half-open');
+    return false;
+  }
+
+  /** DPD found no answer: everything we have with this peer goes (it cannot read Deletes). */
+  peerDead(sa: IsakmpSa): void {
+    this.stats.failures++;
+    this.log('exchange', 0, `peer ${sa.peer.name} ${endpointKey(sa.remote)} is dead (no answer to DPD)`, 'failed');
+    for (const s of [...this.ipsec.values()]) if (s.spec.remote.address === sa.remote.address) this.removeIpsec(s, 'peer dead (DPD)');
+    for (const o of [...this.sas.values()]) if (o.remote.address === sa.remote.address) this.removeIsakmp(o);
   }
 
   removeIpsec(sa: IpsecSa, reason: string): void {
@@ -401,10 +447,12 @@ export class IkeEngine implements Engine {
         this.emit({ from: sa.local, to: sa.remote, data: Uint8Array.of(0xff), keepalive: true });
         sa.keepaliveAt = this.now + NAT_KEEPALIVE_MS;
       } else if (sa.hardAt !== undefined && sa.hardAt <= this.now) {
+        // Quietly: IPsec SAs outlive their ISAKMP SA in IKEv1, and a Delete would make peers that tie
+        // them together (strongSwan) drop the IPsec SAs as well. The peer's own timer retires its copy.
         this.log('sa', 0, `ISAKMP SA with ${sa.peer.name} expired`);
-        sendDeleteIsakmp(this, sa);
         this.removeIsakmp(sa);
       }
+      if (sa.state === 'ESTABLISHED') sa.dpdNext = dpdTick(this, sa);
     }
     for (const [k, q] of [...this.quick]) {
       if (q.state === 'DONE') {
@@ -463,6 +511,9 @@ export class IkeEngine implements Engine {
       } else {
         at(sa.hardAt);
         at(sa.keepaliveAt);
+        if (this.config.dpdIntervalSec && sa.dpd?.peerSupports) {
+          at(sa.dpd.outstanding !== undefined ? (sa.dpd.sentAt ?? this.now) + 5000 : (sa.lastHeardAt ?? this.now) + this.config.dpdIntervalSec * 1000);
+        }
       }
     }
     for (const q of this.quick.values()) {
@@ -602,6 +653,9 @@ export class IkeEngine implements Engine {
         ...(sa.idI ? { idI: sa.idI } : {}),
         ...(sa.idR ? { idR: sa.idR } : {}),
         ...(sa.hardAt !== undefined ? { expiresInSec: Math.max(0, Math.round((sa.hardAt - now) / 1000)) } : {}),
+        exchange: sa.exchange,
+        nat: sa.natLocal ? 'local' : sa.natRemote ? 'remote' : 'none',
+        dpd: sa.dpd?.peerSupports ? 'yes' : 'no',
       })),
       ipsec: [...this.ipsec.values()].map((s) => ({
         id: s.spec.id,
@@ -618,6 +672,7 @@ export class IkeEngine implements Engine {
         pfsGroup: s.spec.pfsGroup ?? null,
         localSelector: s.spec.localSelector,
         remoteSelector: s.spec.remoteSelector,
+        encap: s.spec.udpEncap ? `udp ${s.spec.udpEncap.localPort}/${s.spec.udpEncap.remotePort}` : 'none',
         expiresInSec: Math.max(0, Math.round((s.hardAt - now) / 1000)),
       })),
       exchanges: [...this.quick.values()].filter((q) => q.state !== 'DONE').length +
@@ -633,5 +688,3 @@ export interface EngineSnapshot {
 }
 
 export const hex32 = (n: number): string => (n >>> 0).toString(16).padStart(8, '0');
-export { notifyName, Payload, Flag };
-export type { Header };

@@ -3,6 +3,7 @@
 import type { IkeEngine } from './engine.js';
 import { hex32 } from './engine.js';
 import { buildMessage, openMessage } from './message.js';
+import { dpdNotify } from './dpd.js';
 import { DOI_IPSEC, Exchange, Notify, notifyName, Payload, Proto, type NotifyName } from './numbers.js';
 import type { IpsecSa, IsakmpSa } from './sa.js';
 import { endpointKey, type Endpoint } from './types.js';
@@ -126,6 +127,7 @@ function handleDelete(e: IkeEngine, sa: IsakmpSa, d: D): void {
 }
 
 function handleNotify(e: IkeEngine, sa: IsakmpSa, n: N): void {
+  if (dpdNotify(e, sa, n)) return;
   e.log('message', 0, `protected notify ${notifyName(n.notifyType)} from ${sa.peer.name}`);
   if (n.notifyType >= 16384) return;
   // An error about a Quick Mode we started: the SPI names the proposal (our inbound SPI).

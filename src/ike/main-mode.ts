@@ -1,6 +1,6 @@
 // Main Mode (identity protection, RFC 2409 5) with pre-shared keys, both roles.
 // Steps follow MAIN_MODE in scripts.ts: SA / SA / KE,NONCE / KE,NONCE / ID,HASH / ID,HASH.
-import type { PeerConfig } from './config.js';
+import type { CertAuth, PeerConfig } from './config.js';
 import { derivePhase1, KEY_LOG_LEVEL, phase1Cipher } from '../crypto/index.js';
 import { dhCreate } from './crypto-adapter.js';
 import type { IkeEngine } from './engine.js';
@@ -8,7 +8,8 @@ import { idBody, idForAddress, idFromSpec, idText, sameId, type IdPayload } from
 import { buildMessage, openMessage } from './message.js';
 import { sendUnprotectedNotify } from './informational.js';
 import { checkNatD, natDetected, natDPayloads, natTVendorIds, pickNatT, vendorIdFor } from './nat-t.js';
-import { DOI_IPSEC, Exchange, Payload, Proto, SIT_IDENTITY_ONLY } from './numbers.js';
+import { dpdVendorId, peerAnnouncesDpd } from './dpd.js';
+import { DOI_IPSEC, Exchange, IkeAuth, Notify, Payload, Proto, SIT_IDENTITY_ONLY } from './numbers.js';
 import { acceptPhase1Reply, choosePhase1, phase1Proposal } from './proposals.js';
 import { newXmit, type IsakmpSa } from './sa.js';
 import { MAIN_MODE, checkStep } from './scripts.js';
@@ -38,6 +39,7 @@ export function mainModeInitiate(e: IkeEngine, peer: PeerConfig, pending: string
   send(e, sa, [
     { type: Payload.SA, doi: DOI_IPSEC, situation: SIT_IDENTITY_ONLY, proposals: [proposal] },
     ...(e.natTPort ? natTVendorIds() : []),
+    dpdVendorId(),
   ], false, true);
   return sa;
 }
@@ -106,6 +108,7 @@ export function mainModeReceive(e: IkeEngine, sa: IsakmpSa | undefined, h: Heade
 }
 
 function responderStart(e: IkeEngine, h: Header, datagram: Uint8Array, from: Endpoint, to: Endpoint): void {
+  if (!e.mayOpenHalfOpen()) return;
   if (h.flags & 1) {
     e.drop('encrypted-first-message');
     return;
@@ -133,7 +136,7 @@ function responderStart(e: IkeEngine, h: Header, datagram: Uint8Array, from: End
   };
   const sap = one<Extract<PayloadBody, { situation: number }>>(opened.payloads, Payload.SA);
   let r: Refusal | undefined;
-  const choice = sap.doi !== DOI_IPSEC || sap.situation !== SIT_IDENTITY_ONLY ? undefined : choosePhase1(sap.proposals, peer.transforms);
+  const choice = sap.doi !== DOI_IPSEC || sap.situation !== SIT_IDENTITY_ONLY ? undefined : choosePhase1(sap.proposals, peer.transforms, authMethodsFor(e, peer));
   if (sap.doi !== DOI_IPSEC) r = refuse('DOI_NOT_SUPPORTED', `DOI ${sap.doi}`);
   else if (sap.situation !== SIT_IDENTITY_ONLY) r = refuse('SITUATION_NOT_SUPPORTED', `situation ${sap.situation}`);
   else if (!choice) r = refuse('NO_PROPOSAL_CHOSEN', `no acceptable transform among ${sap.proposals.reduce((n, p) => n + p.transforms.length, 0)} offered by ${peer.name}`);
@@ -148,6 +151,7 @@ function responderStart(e: IkeEngine, h: Header, datagram: Uint8Array, from: End
   sa.saiB = Buffer.from(sap.body);
   const natT = e.natTPort ? pickNatT(opened.payloads) : undefined;
   if (natT) sa.natT = natT;
+  sa.dpd = { peerSupports: peerAnnouncesDpd(opened.payloads), seq: 0, tries: 0 };
   e.sas.set(sa.icookie.toString('hex'), sa);
   e.remember(sa.xmit, datagram);
   e.log('exchange', 10, `Main Mode from ${peer.name} ${endpointKey(from)}: transform chosen`);
@@ -155,7 +159,7 @@ function responderStart(e: IkeEngine, h: Header, datagram: Uint8Array, from: End
   send(e, sa, [{
     type: Payload.SA, doi: DOI_IPSEC, situation: SIT_IDENTITY_ONLY,
     proposals: [{ num: prop.num, protocol: Proto.ISAKMP, spi: Buffer.alloc(0), transforms: [choice.transform] }],
-  }, ...(sa.natT ? [vendorIdFor(sa.natT)] : [])], false, true);
+  }, ...(sa.natT ? [vendorIdFor(sa.natT)] : []), dpdVendorId()], false, true);
 }
 
 export function keyExchange(e: IkeEngine, sa: IsakmpSa, peerKe: Buffer): Refusal | undefined {
@@ -169,7 +173,8 @@ export function keyExchange(e: IkeEngine, sa: IsakmpSa, peerKe: Buffer): Refusal
   if (sa.initiator) sa.gxr = peerKe;
   else sa.gxi = peerKe;
   const keys = derivePhase1({
-    hash: t.hash, cipher: cipher.value, auth: 'psk', psk: sa.peer.psk, gxy: gxy.value, gxi: sa.gxi!, gxr: sa.gxr!,
+    hash: t.hash, cipher: cipher.value, auth: t.auth === IkeAuth.RSA_SIG ? 'signature' : 'psk',
+    ...(sa.peer.psk && t.auth !== IkeAuth.RSA_SIG ? { psk: sa.peer.psk } : {}), gxy: gxy.value, gxi: sa.gxi!, gxr: sa.gxr!,
     ckyI: sa.icookie, ckyR: sa.rcookie, niB: sa.ni!, nrB: sa.nr!,
   });
   if (!keys.ok) return refuse(keys.error.notify, keys.error.reason);
@@ -179,12 +184,11 @@ export function keyExchange(e: IkeEngine, sa: IsakmpSa, peerKe: Buffer): Refusal
   return undefined;
 }
 
-export function checkKeNonce(e: IkeEngine, sa: IsakmpSa, ps: DecodedPayload[]): { ke: Buffer; nonce: Buffer } | Refusal {
+/** KE and nonce of a phase 1 message; the KE length is checked with the group when it is used. */
+export function checkKeNonce(ps: DecodedPayload[]): { ke: Buffer; nonce: Buffer } | Refusal {
   const ke = one<{ type: number; data: Buffer }>(ps, Payload.KE).data;
   const nonce = one<{ type: number; data: Buffer }>(ps, Payload.NONCE).data;
   if (nonce.length < 8 || nonce.length > 256) return refuse('PAYLOAD_MALFORMED', `nonce of ${nonce.length} bytes`);
-  void e;
-  void sa;
   return { ke, nonce };
 }
 
@@ -199,22 +203,56 @@ function checkPeerId(sa: IsakmpSa, got: IdPayload): Refusal | undefined {
   return undefined;
 }
 
-export function authPayloads(sa: IsakmpSa, forInitiator: boolean): PayloadBody[] {
+export function authPayloads(sa: IsakmpSa, forInitiator: boolean, certAuth?: CertAuth): PayloadBody[] | Refusal {
   const id = ownId(sa);
   const h = Buffer.from(forInitiator ? sa.keys!.hashI(sa.saiB!, idBody(id)) : sa.keys!.hashR(sa.saiB!, idBody(id)));
   if (forInitiator) sa.idI = idText(id);
   else sa.idR = idText(id);
-  return [id, { type: Payload.HASH, data: h }];
+  if (sa.transform?.auth !== IkeAuth.RSA_SIG) return [id, { type: Payload.HASH, data: h }];
+  // RSA_SIG: our certificate(s), then the hash signed with our key (RFC 2409 5.1).
+  const sig = certAuth?.sign(h, id);
+  if (!sig) return refuse('AUTHENTICATION_FAILED', `no private key and certificate for our ID ${idText(id)}`);
+  const certs: PayloadBody[] = (certAuth?.certificates(id) ?? []).map((c) => ({ type: Payload.CERT, data: Buffer.concat([Buffer.from([c.encoding]), c.data]) }));
+  return [id, ...certs, { type: Payload.SIG, data: Buffer.from(sig) }];
 }
 
-export function verifyAuth(sa: IsakmpSa, ps: DecodedPayload[], fromInitiator: boolean, idFromEarlier?: IdPayload & { body: Buffer }): Refusal | undefined {
+/** CERT_REQ payloads for messages 3 and 4 when certificates authenticate. */
+export function certRequestPayloads(sa: IsakmpSa, certAuth?: CertAuth): PayloadBody[] {
+  if (sa.transform?.auth !== IkeAuth.RSA_SIG || !certAuth) return [];
+  return certAuth.certRequests().map((c) => ({ type: Payload.CR, data: Buffer.concat([Buffer.from([c.encoding]), c.data]) }));
+}
+
+/** Authentication methods this peer can use with us. */
+export function authMethodsFor(e: IkeEngine, peer: PeerConfig): Set<number> {
+  const s = new Set<number>();
+  if (peer.psk) s.add(IkeAuth.PRE_SHARED);
+  if (e.config.certAuth) s.add(IkeAuth.RSA_SIG);
+  return s;
+}
+
+export function verifyAuth(
+  sa: IsakmpSa, ps: DecodedPayload[], fromInitiator: boolean, idFromEarlier?: IdPayload & { body: Buffer }, certAuth?: CertAuth,
+): Refusal | undefined {
   const id = idFromEarlier ?? one<IdPayload>(ps, Payload.ID);
-  const hashP = payloadsOf<{ type: number; data: Buffer }>({ payloads: ps }, Payload.HASH)[0];
-  if (!hashP) return refuse('AUTHENTICATION_FAILED', 'signature authentication is not configured for this peer');
-  const bad = checkPeerId(sa, id);
-  if (bad) return bad;
   const want = Buffer.from(fromInitiator ? sa.keys!.hashI(sa.saiB!, id.body) : sa.keys!.hashR(sa.saiB!, id.body));
-  if (!want.equals(hashP.data)) return refuse('INVALID_HASH_INFORMATION', `HASH_${fromInitiator ? 'I' : 'R'} mismatch (pre-shared key mismatch?)`);
+  if (sa.transform?.auth === IkeAuth.RSA_SIG) {
+    const sigP = payloadsOf<{ type: number; data: Buffer }>({ payloads: ps }, Payload.SIG)[0];
+    if (!sigP || !certAuth) return refuse('AUTHENTICATION_FAILED', 'RSA_SIG negotiated but no signature (or no certificates configured)');
+    const certs = payloadsOf<{ type: number; data: Buffer }>({ payloads: ps }, Payload.CERT)
+      .filter((c) => c.data.length > 1).map((c) => ({ encoding: c.data[0]!, data: c.data.subarray(1) }));
+    const expected = sa.peer.remoteId ? idFromSpec(sa.peer.remoteId) : undefined;
+    const v = certAuth.verify({ certs, id, hash: want, signature: sigP.data, ...(expected ? { expectedId: expected } : {}) });
+    if (!v.ok) return refuse(v.notify, v.reason);
+    sa.principals = v.principals;
+    sa.credentials = v.credentials;
+    sa.peerCert = v.subject;
+  } else {
+    const hashP = payloadsOf<{ type: number; data: Buffer }>({ payloads: ps }, Payload.HASH)[0];
+    if (!hashP) return refuse('AUTHENTICATION_FAILED', 'a signature where a pre-shared key hash was expected');
+    const bad = checkPeerId(sa, id);
+    if (bad) return bad;
+    if (!want.equals(hashP.data)) return refuse('INVALID_HASH_INFORMATION', `HASH_${fromInitiator ? 'I' : 'R'} mismatch (pre-shared key mismatch?)`);
+  }
   if (fromInitiator) sa.idI = idText(id);
   else sa.idR = idText(id);
   sa.peerId = { type: Payload.ID, idType: id.idType, protocol: id.protocol, port: id.port, data: Buffer.from(id.data) };
@@ -230,16 +268,20 @@ function initiatorStep(e: IkeEngine, sa: IsakmpSa, ps: DecodedPayload[], from: E
       sa.transform = t;
       const natT = e.natTPort ? pickNatT(ps) : undefined;
       if (natT) sa.natT = natT;
+      sa.dpd = { peerSupports: peerAnnouncesDpd(ps), seq: 0, tries: 0 };
       sa.dh = dhCreate(t.group, (n) => e.random(n));
       if (!sa.dh) return refuse('NO_PROPOSAL_CHOSEN', `group ${t.group} not available`);
       sa.gxi = Buffer.from(sa.dh.publicValue);
       sa.ni = e.random(NONCE_LEN);
       sa.step = 3;
-      send(e, sa, [{ type: Payload.KE, data: sa.gxi }, { type: Payload.NONCE, data: sa.ni }, ...(sa.natT ? natDPayloads(sa) : [])], false, true);
+      send(e, sa, [
+        { type: Payload.KE, data: sa.gxi }, { type: Payload.NONCE, data: sa.ni }, ...certRequestPayloads(sa, e.config.certAuth),
+        ...(sa.natT ? natDPayloads(sa) : []),
+      ], false, true);
       return undefined;
     }
     case 3: {
-      const kn = checkKeNonce(e, sa, ps);
+      const kn = checkKeNonce(ps);
       if ('notify' in kn) return kn;
       sa.nr = kn.nonce;
       const bad = keyExchange(e, sa, kn.ke);
@@ -251,11 +293,20 @@ function initiatorStep(e: IkeEngine, sa: IsakmpSa, ps: DecodedPayload[], from: E
         sa.remote = { address: sa.remote.address, port: e.natTPort };
       }
       sa.step = 5;
-      send(e, sa, authPayloads(sa, true), true, true);
+      // First contact with this peer as far as we know: tell it to drop whatever it kept from before.
+      const known = [...e.sas.values()].some((o) => o !== sa && o.remote.address === sa.remote.address) ||
+        [...e.ipsec.values()].some((x) => x.spec.remote.address === sa.remote.address);
+      const ic: PayloadBody[] = known ? [] : [{
+        type: Payload.N, doi: DOI_IPSEC, protocol: Proto.ISAKMP, spi: Buffer.concat([sa.icookie, sa.rcookie]),
+        notifyType: Notify.INITIAL_CONTACT, data: Buffer.alloc(0),
+      }];
+      const auth = authPayloads(sa, true, e.config.certAuth);
+      if ('notify' in auth) return auth;
+      send(e, sa, [...auth, ...ic], true, true);
       return undefined;
     }
     case 5: {
-      const bad = verifyAuth(sa, ps, false);
+      const bad = verifyAuth(sa, ps, false, undefined, e.config.certAuth);
       if (bad) return bad;
       sa.xmit.awaitingReply = false;
       sa.step = 6;
@@ -269,7 +320,7 @@ function initiatorStep(e: IkeEngine, sa: IsakmpSa, ps: DecodedPayload[], from: E
 function responderStep(e: IkeEngine, sa: IsakmpSa, ps: DecodedPayload[], from: Endpoint, to: Endpoint): Refusal | undefined {
   switch (sa.step) {
     case 2: {
-      const kn = checkKeNonce(e, sa, ps);
+      const kn = checkKeNonce(ps);
       if ('notify' in kn) return kn;
       sa.ni = kn.nonce;
       sa.dh = dhCreate(sa.transform!.group, (n) => e.random(n));
@@ -280,14 +331,20 @@ function responderStep(e: IkeEngine, sa: IsakmpSa, ps: DecodedPayload[], from: E
       if (bad) return bad;
       if (sa.natT) checkNatD(e, sa, ps, from, to);
       sa.step = 4;
-      send(e, sa, [{ type: Payload.KE, data: sa.gxr }, { type: Payload.NONCE, data: sa.nr }, ...(sa.natT ? natDPayloads(sa) : [])], false, true);
+      send(e, sa, [
+        { type: Payload.KE, data: sa.gxr }, { type: Payload.NONCE, data: sa.nr }, ...certRequestPayloads(sa, e.config.certAuth),
+        ...(sa.natT ? natDPayloads(sa) : []),
+      ], false, true);
       return undefined;
     }
     case 4: {
-      const bad = verifyAuth(sa, ps, true);
+      const bad = verifyAuth(sa, ps, true, undefined, e.config.certAuth);
       if (bad) return bad;
+      const auth = authPayloads(sa, false, e.config.certAuth);
+      if ('notify' in auth) return auth;
       sa.step = 6;
-      send(e, sa, authPayloads(sa, false), true, false);
+      send(e, sa, auth, true, false);
+      if (ps.some((p) => p.type === Payload.N && (p as unknown as { notifyType: number }).notifyType === Notify.INITIAL_CONTACT)) e.initialContact(sa);
       e.phase1Done(sa);
       return undefined;
     }

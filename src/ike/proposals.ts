@@ -60,12 +60,17 @@ const samePhase1 = (a: Phase1Transform, b: Phase1Transform): boolean =>
   a.encr === b.encr && a.hash === b.hash && a.auth === b.auth && a.group === b.group &&
   (a.keyLength ?? 0) === (b.keyLength ?? 0);
 
-/** Responder choice: the first received transform equal to one configured (lifetime: the shorter one wins). */
-export function choosePhase1(offer: Proposal[], mine: Phase1Transform[]): { transform: Transform; chosen: Phase1Transform } | undefined {
+/**
+ * Responder choice: the first received transform equal to one configured (lifetime: the shorter one wins),
+ * among the authentication methods we can do for this peer (default: pre-shared keys).
+ */
+export function choosePhase1(
+  offer: Proposal[], mine: Phase1Transform[], auths: ReadonlySet<number> = new Set([IkeAuth.PRE_SHARED]),
+): { transform: Transform; chosen: Phase1Transform } | undefined {
   for (const p of offer) {
     for (const t of p.transforms) {
       const r = readPhase1Transform(t);
-      if (!r || r.auth !== IkeAuth.PRE_SHARED) continue;
+      if (!r || !auths.has(r.auth)) continue;
       const m = mine.find((x) => samePhase1(x, r));
       if (m) return { transform: t, chosen: { ...r, lifeSeconds: Math.min(r.lifeSeconds, m.lifeSeconds) } };
     }

@@ -180,11 +180,10 @@ function responder1(e: IkeEngine, sa: IsakmpSa, q: QuickExchange, ps: DecodedPay
     q.idci = ids.idci;
     q.idcr = ids.idcr!;
   }
-  const localSel = q.idcr ? idText(q.idcr) : idText(idForAddress(sa.local.address));
-  const remoteSel = q.idci ? idText(q.idci) : idText(idForAddress(sa.remote.address));
   if (e.config.policy) {
     const d = e.config.policy({
-      peer: sa.peer.name, connection: conn.name, psk: sa.peer.psk,
+      peer: sa.peer.name, connection: conn.name,
+      ...(sa.principals ? { principals: sa.principals, credentials: sa.credentials ?? [] } : sa.peer.psk ? { psk: sa.peer.psk } : {}),
       phase1: {
         exchange: 'main', group: sa.transform!.group, localAddress: sa.local.address, remoteAddress: sa.remote.address,
         remotePort: sa.remote.port, ...(sa.peerId ? { remoteId: sa.peerId } : {}),

@@ -48,6 +48,10 @@ export interface IsakmpSa {
   idR?: string;
   /** The peer's phase 1 ID payload, for policy. */
   peerId?: IdPayload;
+  /** RSA_SIG: the requesting principals the peer's certificate gave (for KeyNote), and its subject. */
+  principals?: string[];
+  credentials?: string[];
+  peerCert?: string;
   /** Aggressive Mode responder: IDii from the first message, checked with HASH_I in the third. */
   peerIdAm?: IdPayload;
   xmit: Xmit;
@@ -56,6 +60,10 @@ export interface IsakmpSa {
   natLocal?: boolean;
   natRemote?: boolean;
   keepaliveAt?: Millis;
+  /** Last authenticated message from the peer (DPD counts idle time from it). */
+  lastHeardAt?: Millis;
+  dpd?: { peerSupports: boolean; seq: number; outstanding?: number; tries: number; sentAt?: Millis };
+  dpdNext?: Millis;
   createdAt: Millis;
   establishedAt?: Millis;
   hardAt?: Millis;

@@ -17,14 +17,15 @@ export const MAIN_MODE: Script = [
   { by: 'responder', must: ['SA'], may: ['VID'] },
   { by: 'initiator', must: ['KE', 'NONCE'], may: ['NAT_D', 'NAT_D_DRAFT', 'CR', 'VID'] },
   { by: 'responder', must: ['KE', 'NONCE'], may: ['NAT_D', 'NAT_D_DRAFT', 'CR', 'VID'] },
-  { by: 'initiator', must: ['ID', 'AUTH'], may: ['CERT', 'N', 'VID'], encrypted: true },
-  { by: 'responder', must: ['ID', 'AUTH'], may: ['CERT', 'N', 'VID'], encrypted: true },
+  // CR may come again with the certificate (strongSwan sends it in message 5)
+  { by: 'initiator', must: ['ID', 'AUTH'], may: ['CERT', 'CR', 'N', 'VID'], encrypted: true },
+  { by: 'responder', must: ['ID', 'AUTH'], may: ['CERT', 'CR', 'N', 'VID'], encrypted: true },
 ];
 
 export const AGGRESSIVE_MODE: Script = [
   { by: 'initiator', must: ['SA', 'KE', 'NONCE', 'ID'], may: ['VID', 'CR'] },
-  { by: 'responder', must: ['SA', 'KE', 'NONCE', 'ID', 'AUTH'], may: ['VID', 'NAT_D', 'NAT_D_DRAFT', 'CERT', 'CR'] },
-  { by: 'initiator', must: ['AUTH'], may: ['NAT_D', 'NAT_D_DRAFT', 'CERT', 'N'] },
+  { by: 'responder', must: ['SA', 'KE', 'NONCE', 'ID', 'AUTH'], may: ['VID', 'NAT_D', 'NAT_D_DRAFT', 'CERT', 'CR', 'N'] },
+  { by: 'initiator', must: ['AUTH'], may: ['NAT_D', 'NAT_D_DRAFT', 'CERT', 'N', 'VID'] },
 ];
 
 // Two ID payloads (IDci, IDcr) are optional together; KE is present exactly when PFS is on.

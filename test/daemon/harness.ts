@@ -93,7 +93,7 @@ export async function startDaemon(name: string, dir: string, port: number, conf:
     pidFile: path.join(dir, `${name}.pid`),
   };
   const proc = spawn(process.execPath, [
-    ISAKMPD, '-d', '-v', '-c', confPath, '-p', String(port), '-T', '-f', d.fifo, '-i', d.pidFile, '--control', d.sock, ...(keynote ? [] : ['-K']), ...extra,
+    ISAKMPD, '-d', '-v', '-c', confPath, '-p', String(port), '-T', '-f', d.fifo, '-i', d.pidFile, '-R', path.join(dir, `${name}.report`), '--control', d.sock, ...(keynote ? [] : ['-K']), ...extra,
   ], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   proc.stdout!.on('data', (b: Buffer) => (out += b.toString()));

@@ -59,12 +59,13 @@ describe('isakmpd on 127.0.0.1: two daemons, FIFO and control socket', function 
     const headers = msgs.map((m) => decodeHeader(m)).filter((h): h is Exclude<ReturnType<typeof decodeHeader>, { notify: unknown }> => !('notify' in h));
     assert.equal(headers.filter((h) => h.exchange === Exchange.ID_PROT).length, 6);
     assert.equal(headers.filter((h) => h.exchange === Exchange.QUICK).length, 3);
-    // the fifth Main Mode message is flagged encrypted but recorded in the clear: ID then HASH
+    // the fifth Main Mode message is flagged encrypted but recorded in the clear: ID, HASH and, as this is
+    // the first contact with the peer, INITIAL-CONTACT
     const mm5 = msgs.filter((m) => m[18] === Exchange.ID_PROT)[4]!;
     assert.equal(mm5[19]! & 1, 1);
     const ps = decodePayloads(mm5[16]!, Buffer.from(mm5.subarray(28)));
     assert.ok(Array.isArray(ps));
-    assert.deepEqual(ps.map((p) => p.type), [Payload.ID, Payload.HASH]);
+    assert.deepEqual(ps.map((p) => p.type), [Payload.ID, Payload.HASH, Payload.N]);
     fifo(east!, 'S');
     const dump = await waitFor(() => {
       try {
@@ -75,6 +76,19 @@ describe('isakmpd on 127.0.0.1: two daemons, FIFO and control socket', function 
     }, 5000, 'the result file');
     assert.match(dump, /SA name: peer \(Phase 1\/Initiator\)/);
     assert.match(dump, /SA name: tunnel \(Phase 2\)/);
+  });
+
+  it('SIGUSR1 writes the report file given with -R', async () => {
+    process.kill(east!.proc.pid!, 'SIGUSR1');
+    const report = await waitFor(() => {
+      try {
+        return JSON.parse(fs.readFileSync(`${dir}/east.report`, 'utf8')) as { sas: { ipsec: unknown[] }; connections: string[] };
+      } catch {
+        return false;
+      }
+    }, 5000, 'the report file');
+    assert.equal(report.sas.ipsec.length, 1);
+    assert.deepEqual(report.connections, ['tunnel']);
   });
 
   it('isakmpctl show sa -j prints the same state as the control socket', async () => {
@@ -157,6 +171,27 @@ describe('isakmpd on 127.0.0.1: two daemons, FIFO and control socket', function 
     assert.equal(still.config['General']!['Retransmits'], '5');
     fs.writeFileSync(file, good);
     assert.equal((await showSa(east!)).ipsec.length, 1, 'a reload leaves running SAs alone');
+  });
+
+  it('FIFO C set/get edits the running configuration; p on=FILE starts a capture; bad lines are reported', async () => {
+    fifo(east!, 'C set [General]:Check-interval=30 force');
+    fifo(east!, 'C get [General]:Check-interval');
+    const v = await waitFor(() => {
+      try {
+        const t = fs.readFileSync(`${dir}/isakmpd.result`, 'utf8');
+        return t === '30\n' ? t : false;
+      } catch {
+        return false;
+      }
+    }, 5000, 'C get result');
+    assert.equal(v, '30\n');
+    fifo(east!, `p on=${dir}/second.pcap`);
+    await waitFor(() => fs.existsSync(`${dir}/second.pcap`), 5000, 'the new capture file');
+    fifo(east!, 'p off');
+    fifo(east!, 'D nosuchclass 5');
+    fifo(east!, 'x');
+    await waitFor(() => /unknown debug class 'nosuchclass'/.test(east!.output()) && /fifo: unrecognized command/.test(east!.output()), 5000, 'the complaints in the log');
+    assert.equal(east!.proc.exitCode, null);
   });
 
   it('SIGTERM sends Deletes, removes the pid file and exits 0', async () => {

@@ -24,7 +24,7 @@ describe('ike engine: Aggressive Mode (PSK)', () => {
     assert.ok(!('notify' in h1));
     const p1 = decodePayloads(h1.nextPayload, Buffer.from(ph1[0]!.data.subarray(28)));
     assert.ok(Array.isArray(p1));
-    assert.deepEqual(p1.map((p) => p.type), [Payload.SA, Payload.KE, Payload.NONCE, Payload.ID]);
+    assert.deepEqual(p1.map((p) => p.type), [Payload.SA, Payload.KE, Payload.NONCE, Payload.ID, Payload.VID]); // VID: DPD
     const [a] = added(east);
     const [b] = added(west);
     assert.equal(a!.sa.outbound.spi, b!.sa.inbound.spi);

@@ -273,7 +273,7 @@ describe('ike engine: Main Mode + Quick Mode over a simulated network', () => {
     assert.equal(west.engine.ipsec.size, 0);
   });
 
-  it('the unencrypted first message carries only SA; the fifth is encrypted (scripts as data)', () => {
+  it('the unencrypted first message carries SA and a VID; the fifth is encrypted (scripts as data)', () => {
     const { net, east, west } = pair();
     net.command(east, { type: 'connect', name: 'east-west' });
     net.run(60_000, bothUp(east, west));
@@ -281,7 +281,7 @@ describe('ike engine: Main Mode + Quick Mode over a simulated network', () => {
     assert.ok(!('notify' in h1));
     const ps = decodePayloads(h1.nextPayload, Buffer.from(net.wire[0]!.data.subarray(28)));
     assert.ok(Array.isArray(ps));
-    assert.deepEqual(ps.map((p) => p.type), [Payload.SA]);
+    assert.deepEqual(ps.map((p) => p.type), [Payload.SA, Payload.VID]); // the VID announces DPD
     const h5 = decodeHeader(net.wire[4]!.data);
     assert.ok(!('notify' in h5));
     assert.equal(h5.flags & 1, 1);
@@ -339,5 +339,59 @@ describe('ike engine: Main Mode + Quick Mode over a simulated network', () => {
     assert.ok(east.engine.stats.phase2Established >= 70, `${east.engine.stats.phase2Established} phase 2 negotiations`);
     assert.ok(events(east, 'phase1-done').length >= 15, 'phase 1 re-established after its expiry, when a rekey needs it');
     assert.equal(east.engine.stats.failures + west.engine.stats.failures, 0);
+  });
+
+  it('INITIAL-CONTACT from a restarted peer clears the SAs it left behind', () => {
+    const { net, east, west } = pair();
+    net.command(east, { type: 'connect', name: 'east-west' });
+    net.run(60_000, bothUp(east, west));
+    // east restarts: a fresh engine at the same address, knowing nothing of the old SAs
+    const cfg = pairConfigs();
+    const reborn = net.add('east', EAST, cfg.east, 'east-reborn');
+    net.command(reborn, { type: 'connect', name: 'east-west' });
+    net.run(net.now + 60_000, () => added(reborn).length > 0 && west.engine.stats.phase2Established >= 2);
+    assert.equal(west.engine.ipsec.size, 1, 'the old IPsec SA is gone');
+    assert.equal([...west.engine.sas.values()].filter((s) => s.state === 'ESTABLISHED').length, 1);
+    const [w] = [...west.engine.ipsec.values()];
+    assert.equal(w!.spec.inbound.spi, added(reborn)[0]!.sa.outbound.spi);
+    assert.ok(west.logs.some((l) => /INITIAL-CONTACT/.test(l.msg)));
+  });
+
+  it('DPD: an idle peer is asked R-U-THERE and answers; a silent one is declared dead after 5 tries', () => {
+    const { net, east, west } = pair();
+    east.engine.config.dpdIntervalSec = 30;
+    net.command(east, { type: 'connect', name: 'east-west' });
+    net.run(60_000, bothUp(east, west));
+    const up = net.now;
+    net.run(up + 200_000);
+    assert.equal(east.engine.ipsec.size, 1, 'answered DPD keeps the SAs');
+    const asked = net.wire.filter((p) => p.at > up && p.from.address === EAST.address).length;
+    const answered = net.wire.filter((p) => p.at > up && p.from.address === WEST.address).length;
+    assert.ok(asked >= 5 && answered === asked, `${asked} R-U-THERE, ${answered} acks`);
+    net.filter = (p) => (p.from.address === WEST.address ? 'drop' : 'pass');
+    const silent = net.now;
+    net.run(silent + 120_000);
+    assert.equal(east.engine.ipsec.size, 0);
+    assert.equal(east.engine.sas.size, 0);
+    const dead = events(east, 'failed').find((l) => /dead/.test(l.msg));
+    assert.ok(dead, 'peer declared dead');
+    const tries = net.wire.filter((p) => p.at > silent && p.from.address === EAST.address).length;
+    assert.equal(tries, 5);
+  });
+
+  it('an expiring ISAKMP SA goes quietly and leaves the IPsec SAs to live on both sides', () => {
+    const { net, east, west } = pair({ eastTransforms: [{ ...P1_3DES_SHA_MODP1024, lifeSeconds: 60 }], westTransforms: [{ ...P1_3DES_SHA_MODP1024, lifeSeconds: 60 }] });
+    net.command(east, { type: 'connect', name: 'east-west' });
+    net.run(60_000, bothUp(east, west));
+    const before = net.wire.length;
+    net.run(net.now + 70_000);
+    assert.equal(east.engine.sas.size + west.engine.sas.size, 0, 'both ISAKMP SAs expired');
+    assert.equal(net.wire.length, before, 'no Delete was sent for them');
+    assert.equal(east.engine.ipsec.size, 1);
+    assert.equal(west.engine.ipsec.size, 1);
+    // the connection still counts as up, so connect does not negotiate again
+    net.command(east, { type: 'connect', name: 'east-west' });
+    net.run(net.now + 1000);
+    assert.equal(events(east, 'phase1-done').length, 1, 'the connection is up: no new negotiation');
   });
 });

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
-import { SimNet, EAST, WEST, pairConfigs, added, events } from './sim.js';
+import { SimNet, EAST, WEST, pairConfigs, added, events, type PairOptions } from './sim.js';
 import { decodeHeader, decodePayloads } from '../../src/ike/wire.js';
 import { Exchange, Payload } from '../../src/ike/numbers.js';
 
 const NATT = 4500;
 
-function natPair(natted: boolean) {
+function natPair(natted: boolean, o: PairOptions = {}) {
   const net = new SimNet();
-  const cfg = pairConfigs({ pfs: 14 });
+  const cfg = pairConfigs({ pfs: 14, ...o });
   const east = net.add('east', EAST, cfg.east, 'nat-e', NATT);
   const westCfg = cfg.west;
   if (natted) {
@@ -32,8 +32,8 @@ describe('ike engine: NAT traversal (RFC 3947)', () => {
     const { net, east, west } = natPair(false);
     net.command(east, { type: 'connect', name: 'east-west' });
     net.run(60_000, () => added(east).length > 0 && added(west).length > 0);
-    assert.deepEqual(payloadTypes(net.wire[0]!.data), [Payload.SA, Payload.VID, Payload.VID, Payload.VID]);
-    assert.deepEqual(payloadTypes(net.wire[1]!.data), [Payload.SA, Payload.VID]);
+    assert.deepEqual(payloadTypes(net.wire[0]!.data), [Payload.SA, Payload.VID, Payload.VID, Payload.VID, Payload.VID]);
+    assert.deepEqual(payloadTypes(net.wire[1]!.data), [Payload.SA, Payload.VID, Payload.VID]);
     assert.deepEqual(payloadTypes(net.wire[2]!.data), [Payload.KE, Payload.NONCE, Payload.NAT_D, Payload.NAT_D]);
     assert.ok(net.wire.every((p) => p.to.port === 500));
     assert.equal(added(east)[0]!.sa.udpEncap, undefined);
@@ -69,5 +69,24 @@ describe('ike engine: NAT traversal (RFC 3947)', () => {
     net.command(east, { type: 'teardown', name: 'east-west' });
     net.run(net.now + 1000);
     assert.equal(west.engine.ipsec.size, 0);
+  });
+
+  it('Aggressive Mode behind a NAT: NAT-D in messages 2 and 3, the third already on port 4500', () => {
+    const { net, east, west } = natPair(true, { exchangeEast: 'aggressive', exchangeWest: 'aggressive' });
+    net.command(east, { type: 'connect', name: 'east-west' });
+    net.run(60_000, () => added(east).length > 0 && added(west).length > 0);
+    const am = net.wire.filter((p) => {
+      const h = decodeHeader(p.data);
+      return !('notify' in h) && h.exchange === Exchange.AGGRESSIVE;
+    });
+    assert.equal(am.length, 3);
+    assert.ok(payloadTypes(am[1]!.data).filter((t) => t === Payload.NAT_D).length === 2);
+    assert.ok(payloadTypes(am[2]!.data).filter((t) => t === Payload.NAT_D).length === 2);
+    assert.equal(am[2]!.to.port, NATT);
+    const [e] = added(east);
+    const [w] = added(west);
+    assert.deepEqual(e!.sa.udpEncap, { localPort: NATT, remotePort: NATT });
+    assert.equal(w!.sa.udpEncap!.localPort, NATT);
+    assert.equal(e!.sa.outbound.spi, w!.sa.inbound.spi);
   });
 });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { SimNet, EAST, WEST, pairConfigs, added } from './sim.js';
+import { MAX_HALF_OPEN } from '../../src/ike/engine.js';
 
 /** An established pair plus every datagram that crossed the wire while it came up. */
 function established(): { net: SimNet; east: ReturnType<SimNet['add']>; west: ReturnType<SimNet['add']> } {
@@ -62,5 +63,29 @@ describe('ike engine: hostile input never crashes it and is counted', () => {
     // the established SAs survived the storm
     assert.equal(west.engine.ipsec.size, 1);
     assert.equal(east.engine.ipsec.size, 1);
+  });
+
+  it('a flood of first messages is capped at MAX_HALF_OPEN half-open exchanges, which expire', () => {
+    const net = new SimNet();
+    const cfg = pairConfigs();
+    const west = net.add('west', WEST, cfg.west, 'flood-w');
+    const mm1 = (i: number): Buffer => {
+      // a valid Main Mode first message from east's address with a fresh cookie each time
+      const probe = new SimNet();
+      const c = pairConfigs();
+      const e = probe.add('east', EAST, c.east, `flood-${i}`);
+      const fx = e.engine.command({ type: 'connect', name: 'east-west' }, 0);
+      return Buffer.from(fx.send[0]!.data);
+    };
+    const first = mm1(0);
+    for (let i = 0; i < MAX_HALF_OPEN + 50; i++) {
+      const d = Buffer.from(first);
+      d.writeUInt32BE(i + 1, 0); // a new initiator cookie per message
+      west.engine.receive(d, EAST, WEST, 1000 + i);
+    }
+    assert.equal(west.engine.sas.size, MAX_HALF_OPEN);
+    assert.equal(west.engine.stats.dropped['too-many-half-open'], 50);
+    west.engine.tick(1000 + MAX_HALF_OPEN + 50 + 121_000);
+    assert.equal(west.engine.sas.size, 0, 'Exchange-max-time frees them');
   });
 });

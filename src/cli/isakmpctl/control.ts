@@ -56,10 +56,10 @@ function showText(what: string, r: Reply): string {
       });
       return [
         'ISAKMP SAs (phase 1):',
-        table(r.isakmp as Record<string, unknown>[], ['peer', 'role', 'state', 'local', 'remote', 'encr', 'hash', 'group', 'icookie', 'rcookie', 'expiresInSec']),
+        table(r.isakmp as Record<string, unknown>[], ['peer', 'role', 'exchange', 'state', 'local', 'remote', 'encr', 'hash', 'group', 'nat', 'icookie', 'rcookie', 'expiresInSec']),
         '',
         'IPsec SAs (phase 2):',
-        table(ipsec, ['connection', 'peer', 'spiIn', 'spiOut', 'mode', 'encr', 'integ', 'pfsGroup', 'localSelector', 'remoteSelector', 'pkts in/out', 'expiresInSec']),
+        table(ipsec, ['connection', 'peer', 'spiIn', 'spiOut', 'mode', 'encap', 'encr', 'integ', 'pfsGroup', 'localSelector', 'remoteSelector', 'pkts in/out', 'expiresInSec']),
       ].join('\n');
     }
     case 'flows':
