@@ -11,6 +11,7 @@ export { formatDiagnostic, hasErrors, sortDiagnostics, type Diagnostic, type Sev
 export { atoi, splitList, parseOfferAccept, matchOfferAccept, decodePresharedKey, type OfferAccept } from './values.js';
 export { describeGenerated, parseMainModeName, parseQmBase, type Generated } from './autogen.js';
 export { checkFileSecrecy, INSECURE_ENV } from './secrecy.js';
+export { legacyCipherDiagnostics } from './legacy.js';
 export { DEFAULT_CONFIG_FILE, CODE_FALLBACKS, DEFAULT_PHASE2_SUITES_FALLBACK } from './defaults.js';
 export { defaultPhase2Suites, parsePort, presharedKeyFor } from './model.js';
 export type {

@@ -2,7 +2,7 @@
 // Exit 0 when the file loads without errors, 1 with every error listed, 2 for bad usage.
 import fs from 'node:fs';
 import {
-  loadConfigFile, dumpConfig, configToJson, formatDiagnostic, sortDiagnostics, checkFileSecrecy, hasErrors,
+  loadConfigFile, dumpConfig, configToJson, formatDiagnostic, sortDiagnostics, checkFileSecrecy, hasErrors, legacyCipherDiagnostics,
   DEFAULT_CONFIG_FILE, INSECURE_ENV, type Diagnostic,
 } from '../../conf/index.js';
 
@@ -50,6 +50,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   const r = loadConfigFile(file, { insecure: true });
   diagnostics.push(...r.diagnostics.filter((d) => d.code !== 'file-permissions' && d.code !== 'file-owner'));
+  diagnostics.push(...legacyCipherDiagnostics(r.config));
 
   for (const d of sortDiagnostics(diagnostics)) console.error(formatDiagnostic(d));
   const errors = diagnostics.filter((d) => d.severity === 'error').length;
