@@ -4,10 +4,10 @@
 import { performance } from 'node:perf_hooks';
 import { IkeEngine } from '../src/ike/engine.js';
 import type { EngineConfig } from '../src/ike/config.js';
-import { IkeAuth, IkeEncr, IkeHash } from '../src/ike/numbers.js';
 import { seededRng } from '../src/ike/rng.js';
 import type { Effects, Endpoint } from '../src/ike/types.js';
 import { measureDhLimit } from './crypto.bench.js';
+import { IkeAuthMethod, IkeEncryption, IkeHash } from '../src/isakmp/numbers.js';
 
 const A: Endpoint = { address: '127.0.0.1', port: 500 };
 const B: Endpoint = { address: '127.0.0.2', port: 500 };
@@ -16,7 +16,7 @@ function config(self: Endpoint, other: Endpoint, active: boolean): EngineConfig 
   return {
     peers: [{
       name: 'p', address: other, psk: Buffer.from('bench-key'), exchange: 'main',
-      transforms: [{ encr: IkeEncr.AES_CBC, keyLength: 128, hash: IkeHash.SHA, auth: IkeAuth.PRE_SHARED, group: 14, lifeSeconds: 3600 }],
+      transforms: [{ encr: IkeEncryption.AES_CBC, keyLength: 128, hash: IkeHash.SHA, auth: IkeAuthMethod.PRE_SHARED, group: 14, lifeSeconds: 3600 }],
     }],
     connections: [{
       name: 'c', peer: 'p', passive: !active,

@@ -1,11 +1,14 @@
 // From isakmpd.conf (the typed model of src/conf) to what the engine needs. Names go to numbers through
 // the wire dictionaries of src/isakmp, so there is one table of algorithm names.
-import type { Config } from '../conf/index.js';
+import { formatDiagnostic, legacyCipherDiagnostics, type Config } from '../conf/index.js';
 import type { IpsecId, Phase1Id } from '../conf/index.js';
 import {
   EspTransformId, GroupDescription, IkeAuthMethod, IkeEncryption, IkeHash, IpsecAuthAlgorithm, numberOf,
 } from '../isakmp/numbers.js';
-import type { CertAuth, ConnectionConfig, EngineConfig, IdSpec, IpsecTransform, PeerConfig, Phase1Transform } from '../ike/config.js';
+import type { CertAuth, ConnectionConfig, EngineConfig, IdSpec, IpsecSuite, IpsecTransform, PeerConfig, Phase1Transform } from '../ike/config.js';
+import { ipsecSuite as confIpsecSuite } from '../conf/model.js';
+import type { IpsecSuite as ConfIpsecSuite } from '../conf/index.js';
+import { defaultPhase2Suites } from '../conf/index.js';
 import { cipherUsable, groupUsable, hashUsable } from '../ike/crypto-adapter.js';
 import type { EspEncr, IntegAlg } from '../ike/types.js';
 
@@ -17,17 +20,22 @@ export interface MappedConfig {
   warnings: string[];
 }
 
-const ESP_ENCR: Record<string, EspEncr> = { AES: 'aes-cbc', '3DES': '3des-cbc', NULL: 'null' };
+const ESP_ENCR: Record<string, EspEncr> = {
+  AES: 'aes-cbc', '3DES': '3des-cbc', NULL: 'null', AES_CTR: 'aes-ctr', AES_GCM_8: 'aes-gcm-8', AES_GCM_12: 'aes-gcm-12',
+  AES_GCM_16: 'aes-gcm-16', AES_GMAC: 'aes-gmac',
+};
+/** AH TRANSFORM_ID names the integrity algorithm (RFC 2407 4.4.3). */
+const AH_INTEG: Record<string, IntegAlg> = { MD5: 'hmac-md5', SHA: 'hmac-sha1', SHA2_256: 'hmac-sha2-256', SHA2_384: 'hmac-sha2-384', SHA2_512: 'hmac-sha2-512' };
 const INTEG: Record<number, IntegAlg> = { 1: 'hmac-md5', 2: 'hmac-sha1', 5: 'hmac-sha2-256', 6: 'hmac-sha2-384', 7: 'hmac-sha2-512' };
 
 function offer(v: { offer: number } | 'ANY' | null | undefined): number | undefined {
   return v && v !== 'ANY' ? v.offer : undefined;
 }
 
-function lifeSeconds(life: { type: string | undefined; duration: unknown }[] | 'ANY', def: number): number {
+function lifeSeconds(life: { type: string | undefined; duration: unknown }[] | 'ANY', def: number, type = 'SECONDS'): number {
   if (life === 'ANY') return def;
   for (const l of life) {
-    if ((l.type ?? '').toUpperCase() === 'SECONDS') {
+    if ((l.type ?? '').toUpperCase() === type) {
       const d = offer(l.duration as { offer: number } | 'ANY' | null | undefined);
       if (d !== undefined) return d;
     }
@@ -63,6 +71,11 @@ export function usesCertificates(c: Config): boolean {
 
 export function mapConfig(c: Config, opts: { certAuth?: CertAuth } = {}): MappedConfig {
   const warnings: string[] = [];
+  // Legacy ciphers OpenSSL cannot run here: one warning each, where the file names them, with the fix;
+  // their transforms are left out of every offer below (cipherUsable), never failing mid-exchange.
+  const legacy = legacyCipherDiagnostics(c);
+  const legacySections = new Set(legacy.map((d) => (d.section ?? '').toLowerCase()));
+  for (const d of legacy) warnings.push(formatDiagnostic(d).replace(/\n\s*/g, ' '));
   const g = c.general();
   const peers: PeerConfig[] = [];
   for (const p of c.peers()) {
@@ -79,7 +92,7 @@ export function mapConfig(c: Config, opts: { certAuth?: CertAuth } = {}): Mapped
       const group = numberOf(GroupDescription, t.group ?? 'MODP_1024');
       const keyLength = offer(t.keyLength);
       if (encr === undefined || !cipherUsable(encr, keyLength) || hash === undefined || !hashUsable(hash) || group === undefined || !groupUsable(group)) {
-        warnings.push(`transform ${t.section}: ${t.encryption}/${t.hash}/${t.group} not implemented, skipped`);
+        if (!legacySections.has(t.section.toLowerCase())) warnings.push(`transform ${t.section}: ${t.encryption}/${t.hash}/${t.group} not implemented, skipped`);
         continue;
       }
       if (auth !== 1 && !(auth === 3 && opts.certAuth)) {
@@ -101,6 +114,40 @@ export function mapConfig(c: Config, opts: { certAuth?: CertAuth } = {}): Mapped
       ...(remoteId ? { remoteId } : {}),
     });
   }
+  /** One isakmpd suite as the engine's offer (AH and ESP transforms of one proposal number). */
+  const mapSuite = (s: ConfIpsecSuite): IpsecSuite => {
+    const transforms: IpsecTransform[] = [];
+    for (const proto of s.protocols) {
+      const pid = (proto.protocolId ?? '').toUpperCase();
+      if (pid !== 'IPSEC_ESP' && pid !== 'IPSEC_AH') {
+        warnings.push(`suite ${s.section}: protocol ${proto.protocolId} not implemented (ESP and AH)`);
+        continue;
+      }
+      const ah = pid === 'IPSEC_AH';
+      for (const t of proto.transforms) {
+        const id = (t.transformId ?? '').toUpperCase();
+        const encr = ah ? 'null' : ESP_ENCR[id];
+        // Combined-mode ESP (GCM, GMAC) takes no AUTHENTICATION_ALGORITHM.
+        const integ = ah ? AH_INTEG[id] : t.authAlgorithm ? INTEG[numberOf(IpsecAuthAlgorithm, t.authAlgorithm) ?? -1] : /^AES_(GCM|GMAC)/.test(id) ? 'none' : undefined;
+        if (!encr || !integ || (!ah && numberOf(EspTransformId, id) === undefined)) {
+          warnings.push(`transform ${t.section}: ${t.transformId}/${t.authAlgorithm} not implemented, skipped`);
+          continue;
+        }
+        const group = t.group ? numberOf(GroupDescription, t.group) : undefined;
+        const keyLength = offer(t.keyLength);
+        const kb = lifeSeconds(t.life, 0, 'KILOBYTES');
+        transforms.push({
+          ...(ah ? { protocol: 'ah' as const } : {}),
+          encr, integ, mode: (t.encapsulationMode ?? 'TUNNEL').toUpperCase() === 'TRANSPORT' ? 'transport' : 'tunnel',
+          lifeSeconds: lifeSeconds(t.life, 1200),
+          ...(kb ? { lifeKilobytes: kb } : {}),
+          ...(encr.startsWith('aes-') ? { keyLength: keyLength ?? 128 } : {}),
+          ...(group ? { pfsGroup: group } : {}),
+        });
+      }
+    }
+    return { name: s.section, transforms };
+  };
   const connections: ConnectionConfig[] = [];
   const active: string[] = [];
   for (const conn of [...c.connections(), ...c.passiveConnections()]) {
@@ -108,33 +155,7 @@ export function mapConfig(c: Config, opts: { certAuth?: CertAuth } = {}): Mapped
       warnings.push(`connection ${conn.section}: no ISAKMP-peer`);
       continue;
     }
-    const suites = c.phase2Suites(conn).map((s) => {
-      const transforms: IpsecTransform[] = [];
-      for (const proto of s.protocols) {
-        if ((proto.protocolId ?? '').toUpperCase() !== 'IPSEC_ESP') {
-          warnings.push(`suite ${s.section}: protocol ${proto.protocolId} not implemented (ESP only)`);
-          continue;
-        }
-        for (const t of proto.transforms) {
-          const id = (t.transformId ?? '').toUpperCase();
-          const encr = ESP_ENCR[id];
-          const integ = INTEG[numberOf(IpsecAuthAlgorithm, t.authAlgorithm ?? '') ?? -1];
-          if (!encr || !integ || numberOf(EspTransformId, id) === undefined) {
-            warnings.push(`transform ${t.section}: ${t.transformId}/${t.authAlgorithm} not implemented, skipped`);
-            continue;
-          }
-          const group = t.group ? numberOf(GroupDescription, t.group) : undefined;
-          const keyLength = offer(t.keyLength);
-          transforms.push({
-            encr, integ, mode: (t.encapsulationMode ?? 'TUNNEL').toUpperCase() === 'TRANSPORT' ? 'transport' : 'tunnel',
-            lifeSeconds: lifeSeconds(t.life, 1200),
-            ...(encr === 'aes-cbc' ? { keyLength: keyLength ?? 128 } : {}),
-            ...(group ? { pfsGroup: group } : {}),
-          });
-        }
-      }
-      return { name: s.section, transforms };
-    }).filter((s) => s.transforms.length > 0);
+    const suites = c.phase2Suites(conn).map(mapSuite).filter((x) => x.transforms.length > 0);
     const localId = conn.localId ? ipsecIdSpec(c.ipsecId(conn.localId)) : undefined;
     const remoteId = conn.remoteId ? ipsecIdSpec(c.ipsecId(conn.remoteId)) : undefined;
     connections.push({
@@ -151,6 +172,8 @@ export function mapConfig(c: Config, opts: { certAuth?: CertAuth } = {}): Mapped
       ...(opts.certAuth ? { certAuth: opts.certAuth } : {}),
       peers, connections, phase1ByAddress, ...(def && peers.some((p) => p.name === def) ? { defaultPeer: def } : {}),
       retransmits: g.retransmits, exchangeMaxTimeSec: g.exchangeMaxTime, dpdIntervalSec: g.dpdCheckInterval,
+      // Default-phase-2-suites: what SAs set up on demand (data plane ACQUIRE without a connection) offer
+      defaultSuites: defaultPhase2Suites(c).map((n) => mapSuite(confIpsecSuite(c, n))).filter((x) => x.transforms.length > 0),
     },
     active,
     warnings,

@@ -7,6 +7,11 @@ import { performance } from 'node:perf_hooks';
 import type net from 'node:net';
 import { configToJson, formatDiagnostic, loadConfigFile, reloadConfig, runFifoConfigCommand, type Config } from '../conf/index.js';
 import { DataPlane } from '../dataplane/dataplane.js';
+import { showDataplane } from '../dataplane/control.js';
+import type { SaInfo } from '../dataplane/api.js';
+
+/** An SA of showDataplane's JSON result (bigints as strings). */
+type DataplaneSaJson = Omit<SaInfo, 'seqOut' | 'seqInHigh'> & { seqOut: string; seqInHigh: string };
 import { attachPacketIo, type PacketIo } from './packet-io.js';
 import { IkeEngine, type EngineSnapshot } from '../ike/engine.js';
 import { describePhase1 } from '../ike/proposals.js';
@@ -22,7 +27,7 @@ import { startControlServer, type ControlReply, type ControlRequest } from './co
 import { DataplaneLink } from './dataplane-link.js';
 import { openFifo, parseFifoLine, type FifoCommand } from './fifo.js';
 import { DaemonLog } from './log.js';
-import { keynotePolicy } from './policy-link.js';
+import { keynotePhase1Policy, keynotePolicy } from './policy-link.js';
 import { loadPolicyFile, type Policy } from '../policy/index.js';
 import { listenAddresses, UdpTransport } from './transport.js';
 
@@ -75,7 +80,9 @@ export class IsakmpDaemon {
     if (!this.opts.noKernel) {
       this.dp = new DataPlane({ bypassUdpPorts: [this.opts.port, this.opts.natTPort] });
       this.link = new DataplaneLink(this.dp, !this.opts.acquireOnly && !this.config.general().acquireOnly, (m) => this.log.info('sysdep', 0, m));
-      this.dp.on('expire', (e) => this.run({ type: 'expire', spi: e.sa.spi, hard: e.kind === 'hard' }));
+      this.dp.on('expire', (e) => this.run({ type: 'expire', spi: e.sa.spi, hard: e.kind === 'hard', reason: e.reason }));
+      // An outbound packet matched a flow without an SA: negotiate the connection that covers it.
+      this.dp.on('acquire', (e) => this.run({ type: 'acquire', src: e.packet.src, dst: e.packet.dst, ...(e.peer ? { peer: e.peer } : {}) }));
       this.dpTimer = setInterval(() => this.dp?.tick(), 1000);
       this.dpTimer.unref();
     }
@@ -93,7 +100,16 @@ export class IsakmpDaemon {
 
     if (this.opts.tun) {
       if (!this.dp) throw new Error('--tun needs the data plane (drop -n)');
-      this.io = attachPacketIo(this.dp, this.opts.tun, this.transport.bound.filter((b) => b.natT), (m) => this.log.info('sysdep', 0, m), this.drops);
+      // oakley extensions: [General] Tun-MTU (default DEFAULT_TUN_MTU) and Link-MTU (outer link, default 1500)
+      const num = (tag: string): number | undefined => {
+        const v = this.config.get('General', tag);
+        return v && /^\d+$/.test(v.trim()) ? Number(v.trim()) : undefined;
+      };
+      const tunMtu = num('Tun-MTU');
+      const linkMtu = num('Link-MTU');
+      this.io = attachPacketIo(this.dp, this.opts.tun, this.transport.bound.filter((b) => b.natT), (m) => this.log.info('sysdep', 0, m), this.drops, {
+        ...(tunMtu ? { tunMtu } : {}), ...(linkMtu ? { linkMtu } : {}),
+      });
       this.log.info('sysdep', 10, `data plane on ${this.opts.tun}: ESP on raw sockets and in UDP`);
     }
 
@@ -141,6 +157,10 @@ export class IsakmpDaemon {
     this.config = c;
     this.mapped = mapConfig(c, certAuth ? { certAuth } : {});
     if (policy) this.mapped.engine.policy = keynotePolicy(policy, (m) => this.log.info('policy', 0, m));
+    // oakley extension: [General] Phase1-policy=yes also asks the policy about each authenticated phase 1.
+    if (policy && /^yes/i.test(c.get('General', 'Phase1-policy') ?? '')) {
+      this.mapped.engine.phase1Policy = keynotePhase1Policy(policy, (m) => this.log.info('policy', 0, m));
+    }
     for (const w of this.mapped.warnings) this.log.info('misc', w.includes('Default-phase-1') ? 20 : 0, `config: ${w}`);
     if (this.engine) this.engine.config = this.mapped.engine;
   }
@@ -329,7 +349,7 @@ export class IsakmpDaemon {
     const s = this.engine.stats;
     return {
       uptimeSec: Math.round((Date.now() - this.started) / 1000),
-      ike: { ...s, dropped: { ...s.dropped, ...this.drops } },
+      ike: { ...s, dropped: { ...s.dropped, ...this.drops }, halfOpen: this.engine.halfOpenCounts() },
       transport: this.transport.stats,
       ...(this.dp ? { dataplane: this.dp.stats() } : {}),
     };
@@ -341,8 +361,14 @@ export class IsakmpDaemon {
         switch (req.what) {
           case 'sa': {
             const snap = this.engine.snapshot();
-            const counters = this.dp ? this.dp.listSas().map((s) => ({ spi: `0x${s.spi.toString(16).padStart(8, '0')}`, dst: s.dst, bytes: s.counters.bytes, packets: s.counters.packets, label: s.label ?? '' })) : [];
-            return { ok: true, isakmp: snap.isakmp, ipsec: snap.ipsec, dataplane: counters };
+            // The data plane's own view (counters, replay drops, lifetimes), as ipsecadm shows it.
+            const dps = this.dp ? showDataplane(this.dp, 'sa') : undefined;
+            const sas = dps?.ok ? ((dps.result as { sas?: DataplaneSaJson[] }).sas ?? []) : [];
+            const counters = sas.map((s) => ({
+              spi: `0x${(s.spi >>> 0).toString(16).padStart(8, '0')}`, proto: s.proto, dst: s.dst, bytes: s.counters.bytes, packets: s.counters.packets,
+              replayDrops: s.counters.replayDrops, authFailures: s.counters.authFailures, soft: s.soft, hard: s.hard, label: s.label ?? '',
+            }));
+            return { ok: true, isakmp: snap.isakmp, ipsec: snap.ipsec, dataplane: counters, ...(dps?.ok ? { dataplaneText: dps.text } : {}) };
           }
           case 'flows':
             return { ok: true, flows: this.dp ? this.dp.listFlows().map((f) => ({ id: f.id, direction: f.direction, type: f.type, src: f.selector.src, dst: f.selector.dst, peer: f.peer ?? '', hits: f.hits })) : [] };

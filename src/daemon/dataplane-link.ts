@@ -1,17 +1,33 @@
 // Carries the engine's SA installs into the data plane (PF_KEY-shaped API): two SAs per negotiated pair
 // and, unless acquire-only (-a), the inbound and outbound flows for the selectors.
-import type { AuthAlg, EncAlg, KeyEngineApi, SaRef, Selector } from '../dataplane/api.js';
+import type { AuthAlg, EncAlg, KeyEngineApi, SaParams, SaRef, Selector } from '../dataplane/api.js';
 import type { IpsecSaSpec, SaChange } from '../ike/types.js';
 
-const AUTH: Record<IpsecSaSpec['integ'], AuthAlg> = {
+const AUTH: Record<Exclude<IpsecSaSpec['integ'], 'none'>, AuthAlg> = {
   'hmac-md5': 'hmac-md5-96', 'hmac-sha1': 'hmac-sha1-96', 'hmac-sha2-256': 'hmac-sha2-256-128',
   'hmac-sha2-384': 'hmac-sha2-384-192', 'hmac-sha2-512': 'hmac-sha2-512-256',
 };
-const ENC: Record<IpsecSaSpec['encr'], EncAlg> = { 'aes-cbc': 'aes-cbc', '3des-cbc': '3des-cbc', null: 'null' };
+// The engine names ESP ciphers as the data plane does (RFC 2407 transform names, GCM with its ICV length).
+const ENC: Record<IpsecSaSpec['encr'], EncAlg> = {
+  'aes-cbc': 'aes-cbc', '3des-cbc': '3des-cbc', null: 'null', 'aes-ctr': 'aes-ctr', 'aes-gcm-8': 'aes-gcm-8',
+  'aes-gcm-12': 'aes-gcm-12', 'aes-gcm-16': 'aes-gcm-16', 'aes-gmac': 'aes-gmac',
+};
+
+/**
+ * Lifetimes for the data plane: the seconds the engine also keeps (a safety net should an engine timer be
+ * late) and the negotiated kilobytes as bytes, soft at 90 % so the engine renegotiates before the end.
+ */
+export function lifetimes(s: IpsecSaSpec): Pick<SaParams, 'soft' | 'hard'> {
+  const bytes = s.lifeKilobytes ? s.lifeKilobytes * 1024 : undefined;
+  return {
+    hard: { seconds: s.lifeSeconds, ...(bytes ? { bytes } : {}) },
+    ...(bytes ? { soft: { bytes: Math.floor(bytes * 0.9) } } : {}),
+  };
+}
 
 /** "192.0.2.0/24" or "192.0.2.0/24:17/500" as the engine prints selectors. */
 export function selectorPart(s: string): { net: string; proto?: number; port?: number } {
-  const m = /^(.*\/\d+)(?::(\d+)\/(\d+))?$/.exec(s);
+  const m = /^(.*?\/\d+)(?::(\d+)\/(\d+))?$/.exec(s);
   if (!m) return { net: s };
   return { net: m[1]!, ...(m[2] ? { proto: Number(m[2]) } : {}), ...(m[3] && m[3] !== '0' ? { port: Number(m[3]) } : {}) };
 }
@@ -19,6 +35,8 @@ export function selectorPart(s: string): { net: string; proto?: number; port?: n
 interface Installed {
   inbound: SaRef;
   outbound: SaRef;
+  ahIn?: SaRef;
+  ahOut?: SaRef;
   flows: number[];
 }
 
@@ -33,26 +51,40 @@ export class DataplaneLink {
   }
 
   private add(s: IpsecSaSpec): void {
-    const common = { proto: 'esp' as const, mode: s.mode, enc: { alg: ENC[s.encr], key: s.inbound.encKey }, label: s.connection };
     // ESP in UDP (NAT-T): the outer UDP ports as each SA's packets travel.
     const u = s.udpEncap;
-    const inb = this.dp.addSa({
-      ...common, spi: s.inbound.spi, src: s.remote.address, dst: s.local.address,
-      enc: { alg: ENC[s.encr], key: s.inbound.encKey }, auth: { alg: AUTH[s.integ], key: s.inbound.authKey },
-      ...(u ? { encap: { type: 'udp' as const, sport: u.remotePort, dport: u.localPort } } : {}),
-    });
-    const out = this.dp.addSa({
-      ...common, spi: s.outbound.spi, src: s.local.address, dst: s.remote.address,
-      enc: { alg: ENC[s.encr], key: s.outbound.encKey }, auth: { alg: AUTH[s.integ], key: s.outbound.authKey },
-      ...(u ? { encap: { type: 'udp' as const, sport: u.localPort, dport: u.remotePort } } : {}),
-    });
-    if (!inb.ok || !out.ok) {
-      this.log(`data plane refused SA ${s.id}: ${!inb.ok ? inb.error : ''} ${!out.ok ? out.error : ''}`.trim());
-      if (inb.ok) this.dp.deleteSa(inb.value);
-      if (out.ok) this.dp.deleteSa(out.value);
-      return;
+    const life = lifetimes(s);
+    const one = (proto: 'esp' | 'ah', dir: 'in' | 'out', keys: IpsecSaSpec['inbound'], integ: IpsecSaSpec['integ']): ReturnType<KeyEngineApi['addSa']> => {
+      const [src, dst] = dir === 'in' ? [s.remote.address, s.local.address] : [s.local.address, s.remote.address];
+      return this.dp.addSa({
+        proto, mode: s.mode, spi: keys.spi, src, dst, label: s.connection, ...life, ...(s.esn ? { esn: true } : {}),
+        ...(proto === 'esp' ? { enc: { alg: ENC[s.encr], key: keys.encKey } } : {}),
+        ...(integ !== 'none' ? { auth: { alg: AUTH[integ], key: keys.authKey } } : {}),
+        ...(u && proto === 'esp' ? { encap: { type: 'udp' as const, ...(dir === 'in' ? { sport: u.remotePort, dport: u.localPort } : { sport: u.localPort, dport: u.remotePort }) } } : {}),
+      });
+    };
+    const refs: SaRef[] = [];
+    const undo = (why: string): void => {
+      this.log(`data plane refused SA ${s.id}: ${why}`);
+      for (const r of refs) this.dp.deleteSa(r);
+    };
+    const inb = one(s.protocol, 'in', s.inbound, s.integ);
+    if (!inb.ok) return undo(inb.error);
+    refs.push(inb.value);
+    const out = one(s.protocol, 'out', s.outbound, s.integ);
+    if (!out.ok) return undo(out.error);
+    refs.push(out.value);
+    let ahIn: SaRef | undefined;
+    let ahOut: SaRef | undefined;
+    if (s.ah) {
+      const ai = one('ah', 'in', s.ah.inbound, s.ah.integ);
+      if (!ai.ok) return undo(ai.error);
+      refs.push((ahIn = ai.value));
+      const ao = one('ah', 'out', s.ah.outbound, s.ah.integ);
+      if (!ao.ok) return undo(ao.error);
+      refs.push((ahOut = ao.value));
     }
-    const rec: Installed = { inbound: inb.value, outbound: out.value, flows: [] };
+    const rec: Installed = { inbound: inb.value, outbound: out.value, ...(ahIn && ahOut ? { ahIn, ahOut } : {}), flows: [] };
     if (this.flows) {
       const l = selectorPart(s.localSelector);
       const r = selectorPart(s.remoteSelector);
@@ -66,7 +98,9 @@ export class DataplaneLink {
       const flow = (selector: Selector, direction: 'in' | 'out', ref: SaRef): ReturnType<KeyEngineApi['addFlow']> => {
         this.dp.deleteFlow({ selector, direction });
         return this.dp.addFlow({
-          selector, direction, type: 'require', peer: s.remote.address, saProto: 'esp', ...(direction === 'out' ? { bundle: [ref] } : {}),
+          selector, direction, type: 'require', peer: s.remote.address, saProto: s.protocol,
+          // innermost first: ESP, then AH around it
+          ...(direction === 'out' ? { bundle: ahOut ? [ref, ahOut] : [ref] } : {}),
         });
       };
       const fo = flow(sel(l, r), 'out', out.value);
@@ -86,5 +120,7 @@ export class DataplaneLink {
     for (const f of rec.flows) this.dp.deleteFlow(f);
     this.dp.deleteSa(rec.inbound);
     this.dp.deleteSa(rec.outbound);
+    if (rec.ahIn) this.dp.deleteSa(rec.ahIn);
+    if (rec.ahOut) this.dp.deleteSa(rec.ahOut);
   }
 }

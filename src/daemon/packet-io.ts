@@ -13,11 +13,20 @@ export interface PacketIo {
   stop(): void;
 }
 
-export function attachPacketIo(dp: DataPlane, tunName: string, natT: Bound[], log: (m: string) => void, drops: Record<string, number>): PacketIo {
+/**
+ * TUN MTU by default: large, so TCP through the tunnel sends few big packets (the per-packet cost dominates);
+ * the raw ESP wire fragments outer packets above the link MTU itself, ESP in UDP is fragmented by the kernel.
+ */
+export const DEFAULT_TUN_MTU = 16000;
+
+export function attachPacketIo(
+  dp: DataPlane, tunName: string, natT: Bound[], log: (m: string) => void, drops: Record<string, number>,
+  opts: { tunMtu?: number; linkMtu?: number } = {},
+): PacketIo {
   const onError = (e: Error): void => log(`packet i/o: ${e.message}`);
   const tun = new TunPort(tunName, onError);
   const udp = new Map<string, UdpEncapWire>();
-  const wires: WirePort[] = [new RawIpv4Wire({}, onError)];
+  const wires: WirePort[] = [new RawIpv4Wire(opts.linkMtu ? { mtu: opts.linkMtu } : {}, onError)];
   for (const b of natT) {
     const w = new UdpEncapWire(b.socket, b.local.address);
     udp.set(`${b.local.address}:${b.local.port}`, w);
@@ -27,8 +36,7 @@ export function attachPacketIo(dp: DataPlane, tunName: string, natT: Bound[], lo
   host.on('drop', (reason: string) => {
     drops[`dataplane-${reason}`] = (drops[`dataplane-${reason}`] ?? 0) + 1;
   });
-  // Room for the outer header and ESP overhead: raw sends are not fragmented for us.
-  execFileSync('ip', ['link', 'set', tun.name, 'mtu', '1400', 'up'], { stdio: 'ignore' });
+  execFileSync('ip', ['link', 'set', tun.name, 'mtu', String(opts.tunMtu ?? DEFAULT_TUN_MTU), 'up'], { stdio: 'ignore' });
   const routes = new TunRoutes(tun.name, (args) => void execFileSync('ip', args, { stdio: 'ignore' }));
   return {
     espInUdp(datagram, from, to) {

@@ -9,6 +9,21 @@ import type { AeadCtx, CipherCtx, CryptoProvider, MacCtx } from './provider.js';
 
 export const ESP_HDR = 8;
 
+// Scratch space shared by every SA: the transforms are synchronous and never re-entered, so one set per
+// thread is enough, and an idle SA costs no buffers (thousands of tunnels mostly sit idle).
+const NONCE = new Uint8Array(12);
+const CTR = new Uint8Array(16);
+const IV_COPY = new Uint8Array(16);
+const AAD = new Uint8Array(12);
+const SEQ_HI = new Uint8Array(4);
+const ICV = new Uint8Array(64);
+const NO_SALT = new Uint8Array(0);
+let gmacAad = new Uint8Array(0);
+// CBC IVs must be unpredictable (RFC 3602 2.4): drawn from a pool refilled 4 KiB at a time, because
+// one RNG call per packet costs more than the encryption of a small packet. One pool serves all SAs.
+const IV_POOL = new Uint8Array(4096);
+let ivPoolPos = IV_POOL.length;
+
 /** Keys and reusable contexts of one ESP SA in one direction. */
 export class EspCrypto {
   readonly enc: EncRow;
@@ -20,18 +35,6 @@ export class EspCrypto {
   private readonly aead?: AeadCtx;
   private readonly macCtx?: MacCtx;
   private readonly salt: Uint8Array;
-  // Scratch buffers reused for every packet.
-  private readonly nonce = new Uint8Array(12);
-  private readonly ctr = new Uint8Array(16);
-  private readonly ivCopy = new Uint8Array(16);
-  private readonly aad = new Uint8Array(12);
-  private readonly seqHi = new Uint8Array(4);
-  private readonly icv = new Uint8Array(64);
-  private gmacAad = new Uint8Array(0);
-  // CBC IVs must be unpredictable (RFC 3602 2.4): drawn from a pool refilled 4 KiB at a time, because
-  // one RNG call per packet costs more than the encryption of a small packet.
-  private readonly ivPool = new Uint8Array(4096);
-  private ivPoolPos = 4096;
 
   constructor(
     provider: CryptoProvider,
@@ -49,9 +52,7 @@ export class EspCrypto {
     this.align = this.enc.align;
     const keyLen = encKey.length - this.enc.saltLen;
     const key = encKey.subarray(0, keyLen);
-    this.salt = encKey.slice(keyLen);
-    this.nonce.set(this.salt, 0);
-    this.ctr.set(this.salt, 0);
+    this.salt = this.enc.saltLen ? encKey.slice(keyLen) : NO_SALT;
     const name = this.enc.openssl(keyLen);
     if (this.enc.kind === 'gcm' || this.enc.kind === 'gmac') this.aead = provider.aead(name, key, encrypt, this.icvLen);
     else if (this.enc.kind !== 'null') this.cipher = provider.cipher(name, key, encrypt);
@@ -103,48 +104,50 @@ export class EspCrypto {
     out[ptOff + ptLen - 2] = padLen;
     out[ptOff + ptLen - 1] = nextHdr;
     const icvOff = ptOff + ptLen;
-    writeU32(this.seqHi, 0, seqHiV);
+    writeU32(SEQ_HI, 0, seqHiV);
     switch (this.enc.kind) {
       case 'cbc':
         if (fixedIv) out.set(fixedIv, ivOff);
         else this.randomIv(out, ivOff);
-        this.ivCopy.set(out.subarray(ivOff, ivOff + this.ivLen));
-        this.cipher!.run(this.ivCopy.subarray(0, this.ivLen), out, ptOff, ptLen);
+        IV_COPY.set(out.subarray(ivOff, ivOff + this.ivLen));
+        this.cipher!.run(IV_COPY.subarray(0, this.ivLen), out, ptOff, ptLen);
         break;
       case 'ctr':
         this.writeSeqIv(out, ivOff, seqHiV, seqLo, fixedIv);
-        this.ctr.set(out.subarray(ivOff, ivOff + 8), 4);
-        writeU32(this.ctr, 12, 1);
-        this.cipher!.run(this.ctr, out, ptOff, ptLen);
+        CTR.set(this.salt, 0);
+        CTR.set(out.subarray(ivOff, ivOff + 8), 4);
+        writeU32(CTR, 12, 1);
+        this.cipher!.run(CTR, out, ptOff, ptLen);
         break;
       case 'gcm':
       case 'gmac': {
         this.writeSeqIv(out, ivOff, seqHiV, seqLo, fixedIv);
-        this.nonce.set(out.subarray(ivOff, ivOff + 8), 4);
+        NONCE.set(this.salt, 0);
+        NONCE.set(out.subarray(ivOff, ivOff + 8), 4);
         if (this.enc.kind === 'gcm') {
           const aadLen = this.fillAad(spi, seqHiV, seqLo);
-          this.aead!.seal(this.nonce, this.aad, aadLen, out, ptOff, ptLen, out, icvOff);
+          this.aead!.seal(NONCE, AAD, aadLen, out, ptOff, ptLen, out, icvOff);
         } else {
           const [aad, aadLen] = this.gmacAadOf(out, off, ptOff + ptLen - off, seqHiV);
-          this.aead!.seal(this.nonce, aad, aadLen, out, ptOff, 0, out, icvOff);
+          this.aead!.seal(NONCE, aad, aadLen, out, ptOff, 0, out, icvOff);
         }
         return icvOff + this.icvLen - off;
       }
       case 'null':
         break;
     }
-    if (this.macCtx) this.macCtx.mac(out, off, icvOff - off, this.esn ? this.seqHi : null, out, icvOff);
+    if (this.macCtx) this.macCtx.mac(out, off, icvOff - off, this.esn ? SEQ_HI : null, out, icvOff);
     return icvOff + this.icvLen - off;
   }
 
   private randomIv(out: Uint8Array, off: number): void {
-    if (this.ivPoolPos + this.ivLen > this.ivPool.length) {
-      crypto.randomFillSync(this.ivPool);
-      this.ivPoolPos = 0;
+    if (ivPoolPos + this.ivLen > IV_POOL.length) {
+      crypto.randomFillSync(IV_POOL);
+      ivPoolPos = 0;
     }
-    out.set(this.ivPool.subarray(this.ivPoolPos, this.ivPoolPos + this.ivLen), off);
-    this.ivPool.fill(0, this.ivPoolPos, this.ivPoolPos + this.ivLen); // an IV is never reused
-    this.ivPoolPos += this.ivLen;
+    out.set(IV_POOL.subarray(ivPoolPos, ivPoolPos + this.ivLen), off);
+    IV_POOL.fill(0, ivPoolPos, ivPoolPos + this.ivLen); // an IV is never reused
+    ivPoolPos += this.ivLen;
   }
 
   // Counter-based modes need a unique IV per packet, not an unpredictable one (RFC 3686 3, RFC 4106 3.1):
@@ -158,13 +161,13 @@ export class EspCrypto {
   }
 
   private fillAad(spi: number, hi: number, lo: number): number {
-    writeU32(this.aad, 0, spi);
+    writeU32(AAD, 0, spi);
     if (this.esn) {
-      writeU32(this.aad, 4, hi);
-      writeU32(this.aad, 8, lo);
+      writeU32(AAD, 4, hi);
+      writeU32(AAD, 8, lo);
       return 12;
     }
-    writeU32(this.aad, 4, lo);
+    writeU32(AAD, 4, lo);
     return 8;
   }
 
@@ -172,8 +175,8 @@ export class EspCrypto {
   private gmacAadOf(buf: Uint8Array, off: number, len: number, hi: number): [Uint8Array, number] {
     if (!this.esn) return [buf.subarray(off), len];
     const need = len + 4;
-    if (this.gmacAad.length < need) this.gmacAad = new Uint8Array(Math.max(need, 2048));
-    const a = this.gmacAad;
+    if (gmacAad.length < need) gmacAad = new Uint8Array(Math.max(need, 2048));
+    const a = gmacAad;
     a.set(buf.subarray(off, off + 4), 0);
     writeU32(a, 4, hi);
     a.set(buf.subarray(off + 4, off + len), 8);
@@ -197,32 +200,34 @@ export class EspCrypto {
     switch (this.enc.kind) {
       case 'gcm':
       case 'gmac': {
-        this.nonce.set(buf.subarray(ivOff, ivOff + 8), 4);
+        NONCE.set(this.salt, 0);
+        NONCE.set(buf.subarray(ivOff, ivOff + 8), 4);
         let ok: boolean;
         if (this.enc.kind === 'gcm') {
           const aadLen = this.fillAad(spi, seqHiV, seqLo);
-          ok = this.aead!.open(this.nonce, this.aad, aadLen, buf, ctOff, ctLen, buf, icvOff);
+          ok = this.aead!.open(NONCE, AAD, aadLen, buf, ctOff, ctLen, buf, icvOff);
         } else {
-          writeU32(this.seqHi, 0, seqHiV);
+          writeU32(SEQ_HI, 0, seqHiV);
           const [aad, aadLen] = this.gmacAadOf(buf, off, icvOff - off, seqHiV);
-          ok = this.aead!.open(this.nonce, aad, aadLen, buf, ctOff, 0, buf, icvOff);
+          ok = this.aead!.open(NONCE, aad, aadLen, buf, ctOff, 0, buf, icvOff);
         }
         if (!ok) return { ok: false, reason: 'bad-icv' };
         break;
       }
       default: {
         if (this.macCtx) {
-          writeU32(this.seqHi, 0, seqHiV);
-          this.macCtx.mac(buf, off, icvOff - off, this.esn ? this.seqHi : null, this.icv, 0);
-          if (!ctEqual(this.icv, buf, icvOff, this.icvLen)) return { ok: false, reason: 'bad-icv' };
+          writeU32(SEQ_HI, 0, seqHiV);
+          this.macCtx.mac(buf, off, icvOff - off, this.esn ? SEQ_HI : null, ICV, 0);
+          if (!ctEqual(ICV, buf, icvOff, this.icvLen)) return { ok: false, reason: 'bad-icv' };
         }
         if (this.enc.kind === 'cbc') {
-          this.ivCopy.set(buf.subarray(ivOff, ivOff + this.ivLen));
-          this.cipher!.run(this.ivCopy.subarray(0, this.ivLen), buf, ctOff, ctLen);
+          IV_COPY.set(buf.subarray(ivOff, ivOff + this.ivLen));
+          this.cipher!.run(IV_COPY.subarray(0, this.ivLen), buf, ctOff, ctLen);
         } else if (this.enc.kind === 'ctr') {
-          this.ctr.set(buf.subarray(ivOff, ivOff + 8), 4);
-          writeU32(this.ctr, 12, 1);
-          this.cipher!.run(this.ctr, buf, ctOff, ctLen);
+          CTR.set(this.salt, 0);
+          CTR.set(buf.subarray(ivOff, ivOff + 8), 4);
+          writeU32(CTR, 12, 1);
+          this.cipher!.run(CTR, buf, ctOff, ctLen);
         }
       }
     }

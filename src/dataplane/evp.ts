@@ -76,110 +76,121 @@ function fetchCipher(L: Lib, name: string): unknown {
 }
 
 // A finalizer frees contexts of SAs that were dropped without free() (e.g. on process teardown paths).
-const registry = new FinalizationRegistry<() => void>((f) => f());
+// It holds only the raw pointer, so a dropped context object can be collected.
+const registry = new FinalizationRegistry<{ L: Lib; ptr: unknown; hmac: boolean }>((c) => (c.hmac ? c.L.hmacFree(c.ptr) : c.L.cipherCtxFree(c.ptr)));
 
 const empty = new Uint8Array(0);
 const sub = (b: Uint8Array, off: number, len: number): Uint8Array => (off === 0 && len === b.length ? b : b.subarray(off, off + len));
+// Out-parameters shared by all contexts: calls are synchronous, so one set per thread suffices and an
+// SA carries no buffers of its own.
+const OUTL = new Int32Array(1);
+const TAG = new Uint8Array(16);
+const DIGEST = new Uint8Array(64);
+const DLEN = new Uint32Array(1);
 
-function makeCipher(L: Lib, name: string, key: Uint8Array, encrypt: boolean): CipherCtx {
-  const ctx = L.cipherCtxNew();
-  if (!ctx || L.cipherInit(ctx, fetchCipher(L, name), null, key, null, encrypt ? 1 : 0) !== 1)
-    throw new Error(`EVP_CipherInit_ex(${name}) failed`);
-  L.setPadding(ctx, 0);
-  const outl = new Int32Array(1);
-  let freed = false;
-  const free = () => {
-    if (!freed) L.cipherCtxFree(ctx);
-    freed = true;
-  };
-  const h = {
-    run(iv: Uint8Array, buf: Uint8Array, off: number, len: number) {
-      if (len === 0) return;
-      L.cipherInit(ctx, null, null, null, iv, -1);
-      const v = sub(buf, off, len);
-      if (L.cipherUpdate(ctx, v, outl, v, len) !== 1) throw new Error('EVP_CipherUpdate failed');
-    },
-    free() {
-      free();
-      registry.unregister(h);
-    },
-  };
-  registry.register(h, free, h);
-  return h;
+/** An OpenSSL context pointer with explicit and finalizer-driven release. */
+class Native {
+  protected ptr: unknown;
+  constructor(
+    protected readonly L: Lib,
+    ptr: unknown,
+    hmac: boolean,
+  ) {
+    this.ptr = ptr;
+    registry.register(this, { L, ptr, hmac }, this);
+  }
+  protected release(f: (p: unknown) => unknown): void {
+    if (this.ptr === null) return;
+    f(this.ptr);
+    this.ptr = null;
+    registry.unregister(this);
+  }
 }
 
-function makeAead(L: Lib, name: string, key: Uint8Array, encrypt: boolean, tagLen: number): AeadCtx {
+function newCipherCtx(L: Lib, name: string, key: Uint8Array, encrypt: boolean): unknown {
   const ctx = L.cipherCtxNew();
-  if (!ctx || L.cipherInit(ctx, fetchCipher(L, name), null, key, null, encrypt ? 1 : 0) !== 1)
+  if (!ctx) throw new Error(`EVP_CIPHER_CTX_new(${name}) failed`);
+  if (L.cipherInit(ctx, fetchCipher(L, name), null, key, null, encrypt ? 1 : 0) !== 1) {
+    L.cipherCtxFree(ctx);
     throw new Error(`EVP_CipherInit_ex(${name}) failed`);
-  const outl = new Int32Array(1);
-  const tagBuf = new Uint8Array(16);
-  let freed = false;
-  const free = () => {
-    if (!freed) L.cipherCtxFree(ctx);
-    freed = true;
-  };
-  const start = (nonce: Uint8Array, aad: Uint8Array, aadLen: number, buf: Uint8Array, off: number, len: number) => {
-    L.cipherInit(ctx, null, null, null, nonce, -1);
-    if (aadLen) L.cipherUpdate(ctx, null, outl, sub(aad, 0, aadLen), aadLen);
+  }
+  return ctx;
+}
+
+class EvpCipher extends Native implements CipherCtx {
+  constructor(L: Lib, name: string, key: Uint8Array, encrypt: boolean) {
+    super(L, newCipherCtx(L, name, key, encrypt), false);
+    L.setPadding(this.ptr, 0);
+  }
+  run(iv: Uint8Array, buf: Uint8Array, off: number, len: number): void {
+    if (len === 0) return;
+    const L = this.L;
+    L.cipherInit(this.ptr, null, null, null, iv, -1);
+    const v = sub(buf, off, len);
+    if (L.cipherUpdate(this.ptr, v, OUTL, v, len) !== 1) throw new Error('EVP_CipherUpdate failed');
+  }
+  free(): void {
+    this.release(this.L.cipherCtxFree);
+  }
+}
+
+class EvpAead extends Native implements AeadCtx {
+  constructor(L: Lib, name: string, key: Uint8Array, encrypt: boolean, private readonly tagLen: number) {
+    super(L, newCipherCtx(L, name, key, encrypt), false);
+  }
+  private start(nonce: Uint8Array, aad: Uint8Array, aadLen: number, buf: Uint8Array, off: number, len: number): void {
+    const L = this.L;
+    L.cipherInit(this.ptr, null, null, null, nonce, -1);
+    if (aadLen) L.cipherUpdate(this.ptr, null, OUTL, sub(aad, 0, aadLen), aadLen);
     if (len) {
       const v = sub(buf, off, len);
-      L.cipherUpdate(ctx, v, outl, v, len);
+      L.cipherUpdate(this.ptr, v, OUTL, v, len);
     }
-  };
-  const h: AeadCtx = {
-    seal(nonce, aad, aadLen, buf, off, len, tag, tagOff) {
-      start(nonce, aad, aadLen, buf, off, len);
-      L.cipherFinal(ctx, empty, outl);
-      L.cipherCtrl(ctx, EVP_CTRL_AEAD_GET_TAG, tagLen, tagBuf);
-      tag.set(tagBuf.subarray(0, tagLen), tagOff);
-    },
-    open(nonce, aad, aadLen, buf, off, len, tag, tagOff) {
-      start(nonce, aad, aadLen, buf, off, len);
-      tagBuf.set(tag.subarray(tagOff, tagOff + tagLen));
-      L.cipherCtrl(ctx, EVP_CTRL_AEAD_SET_TAG, tagLen, tagBuf);
-      if (L.cipherFinal(ctx, empty, outl) === 1) return true;
-      // A forged packet must not leave an entry in this thread's OpenSSL error queue, where node:crypto
-      // could later mistake it for its own.
-      L.errClear();
-      return false;
-    },
-    free() {
-      free();
-      registry.unregister(h);
-    },
-  };
-  registry.register(h, free, h);
-  return h;
+  }
+  seal(nonce: Uint8Array, aad: Uint8Array, aadLen: number, buf: Uint8Array, off: number, len: number, tag: Uint8Array, tagOff: number): void {
+    this.start(nonce, aad, aadLen, buf, off, len);
+    this.L.cipherFinal(this.ptr, empty, OUTL);
+    this.L.cipherCtrl(this.ptr, EVP_CTRL_AEAD_GET_TAG, this.tagLen, TAG);
+    tag.set(TAG.subarray(0, this.tagLen), tagOff);
+  }
+  open(nonce: Uint8Array, aad: Uint8Array, aadLen: number, buf: Uint8Array, off: number, len: number, tag: Uint8Array, tagOff: number): boolean {
+    this.start(nonce, aad, aadLen, buf, off, len);
+    TAG.set(tag.subarray(tagOff, tagOff + this.tagLen));
+    this.L.cipherCtrl(this.ptr, EVP_CTRL_AEAD_SET_TAG, this.tagLen, TAG);
+    if (this.L.cipherFinal(this.ptr, empty, OUTL) === 1) return true;
+    // A forged packet must not leave an entry in this thread's OpenSSL error queue, where node:crypto
+    // could later mistake it for its own.
+    this.L.errClear();
+    return false;
+  }
+  free(): void {
+    this.release(this.L.cipherCtxFree);
+  }
 }
 
-function makeMac(L: Lib, hash: string, key: Uint8Array, outLen: number): MacCtx {
-  const md = L.digest[hash]?.();
-  if (!md) throw new Error(`libcrypto has no digest ${hash}`);
-  const ctx = L.hmacNew();
-  if (!ctx || L.hmacInit(ctx, key, key.length, md, null) !== 1) throw new Error(`HMAC_Init_ex(${hash}) failed`);
-  const digest = new Uint8Array(64);
-  const dlen = new Uint32Array(1);
-  let freed = false;
-  const free = () => {
-    if (!freed) L.hmacFree(ctx);
-    freed = true;
-  };
-  const h: MacCtx = {
-    mac(buf, off, len, extra, out, outOff) {
-      L.hmacInit(ctx, null, 0, null, null); // same key, fresh state
-      L.hmacUpdate(ctx, sub(buf, off, len), len);
-      if (extra) L.hmacUpdate(ctx, extra, extra.length);
-      L.hmacFinal(ctx, digest, dlen);
-      out.set(digest.subarray(0, outLen), outOff);
-    },
-    free() {
-      free();
-      registry.unregister(h);
-    },
-  };
-  registry.register(h, free, h);
-  return h;
+class EvpMac extends Native implements MacCtx {
+  constructor(L: Lib, hash: string, key: Uint8Array, private readonly outLen: number) {
+    const md = L.digest[hash]?.();
+    if (!md) throw new Error(`libcrypto has no digest ${hash}`);
+    const ctx = L.hmacNew();
+    if (!ctx) throw new Error(`HMAC_CTX_new(${hash}) failed`);
+    if (L.hmacInit(ctx, key, key.length, md, null) !== 1) {
+      L.hmacFree(ctx);
+      throw new Error(`HMAC_Init_ex(${hash}) failed`);
+    }
+    super(L, ctx, true);
+  }
+  mac(buf: Uint8Array, off: number, len: number, extra: Uint8Array | null, out: Uint8Array, outOff: number): void {
+    const L = this.L;
+    L.hmacInit(this.ptr, null, 0, null, null); // same key, fresh state
+    L.hmacUpdate(this.ptr, sub(buf, off, len), len);
+    if (extra) L.hmacUpdate(this.ptr, extra, extra.length);
+    L.hmacFinal(this.ptr, DIGEST, DLEN);
+    out.set(DIGEST.subarray(0, this.outLen), outOff);
+  }
+  free(): void {
+    this.release(this.L.hmacFree);
+  }
 }
 
 /** The libcrypto provider, or undefined (with the reason in evpLoadError()) if it cannot load. */
@@ -188,9 +199,9 @@ export function evpProvider(): CryptoProvider | undefined {
   if (!L) return undefined;
   return {
     name: 'libcrypto',
-    cipher: (name, key, encrypt) => makeCipher(L, name, key, encrypt),
-    aead: (name, key, encrypt, tagLen) => makeAead(L, name, key, encrypt, tagLen),
-    mac: (hash, key, outLen) => makeMac(L, hash, key, outLen),
+    cipher: (name, key, encrypt) => new EvpCipher(L, name, key, encrypt),
+    aead: (name, key, encrypt, tagLen) => new EvpAead(L, name, key, encrypt, tagLen),
+    mac: (hash, key, outLen) => new EvpMac(L, hash, key, outLen),
   };
 }
 

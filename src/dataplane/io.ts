@@ -2,12 +2,13 @@
 // sockets for ESP (50) and AH (51), ESP-in-UDP (RFC 3948) on a UDP socket that may be shared with IKE,
 // and an in-memory loopback for tests and the demo. DataPlaneHost wires one plaintext port and the
 // wire ports to a DataPlane.
-import fs from 'node:fs';
 import type dgram from 'node:dgram';
 import { EventEmitter } from 'node:events';
 import type { DataPlane } from './dataplane.js';
 import type { FlowInfo, WireOut } from './api.js';
 import { parseAddr } from './addr.js';
+import { classifyUdp4500 } from '../isakmp/index.js';
+import { fragmentIpv4 } from './ip.js';
 import {
   AF_INET,
   EAGAIN,
@@ -27,6 +28,7 @@ import {
   SOCK_RAW,
   SOL_SOCKET,
   SO_BINDTODEVICE,
+  SendBatch,
   TUNSETIFF,
   check,
   sockaddrIn,
@@ -56,7 +58,8 @@ function readLoop(fd: number, onPacket: (p: Uint8Array) => void, onError: (e: Er
         if (e !== EAGAIN && e !== EINTR) onError(new Error(`read: ${s.strerror(e)}`));
         return;
       }
-      if (n > 0) onPacket(buf.slice(0, n));
+      // A view, not a copy: every consumer finishes with the packet before the next read.
+      if (n > 0) onPacket(buf.subarray(0, n));
     }
   };
   const wait = () => {
@@ -78,7 +81,11 @@ function readLoop(fd: number, onPacket: (p: Uint8Array) => void, onError: (e: Er
   };
 }
 
-/** The plaintext side: packets leaving this host (to protect) and packets delivered to it. */
+/**
+ * The plaintext side: packets leaving this host (to protect) and packets delivered to it. Packets
+ * handed to onPacket callbacks (here and on WirePort) are valid only during the call: the adapters
+ * read into one reused buffer.
+ */
 export interface PlainPort {
   onPacket(cb: (pkt: Uint8Array) => void): void;
   write(pkt: Uint8Array): void;
@@ -123,11 +130,8 @@ export class TunPort implements PlainPort {
   }
 
   write(pkt: Uint8Array): void {
-    try {
-      fs.writeSync(this.fd, pkt);
-    } catch (e) {
-      this.onError(e as Error);
-    }
+    const s = sys();
+    if (s.write(this.fd, pkt, pkt.length) < 0) this.onError(new Error(`write ${this.name}: ${s.strerror(s.errno())}`));
   }
 
   close(): void {
@@ -146,12 +150,20 @@ export class RawIpv4Wire implements WirePort {
   private readonly tx: number;
   private readonly readers: { stop(): void }[] = [];
   private cb?: (p: Uint8Array) => void;
+  /** Outer packets above this are sent as IPv4 fragments (raw IP_HDRINCL sends are never split for us). */
+  private readonly mtu: number;
+  private readonly frag = new Uint8Array(MTU_BUF);
+  private readonly to = sockaddrIn(new Uint8Array(4));
+  private readonly batch: SendBatch;
+  private closed = false;
 
   constructor(
-    opts: { device?: string; protocols?: number[] } = {},
+    opts: { device?: string; protocols?: number[]; mtu?: number } = {},
     private readonly onError: (e: Error) => void = () => {},
   ) {
     const s = sys();
+    this.mtu = opts.mtu ?? 1500;
+    this.batch = new SendBatch(64, Math.max(this.mtu, 1500));
     const bind = (fd: number) => {
       if (opts.device) {
         const name = Buffer.from(`${opts.device}\0`);
@@ -179,9 +191,36 @@ export class RawIpv4Wire implements WirePort {
       this.onError(new Error('raw wire: IPv6 outer packets need ESP-in-UDP here'));
       return;
     }
-    const r = sys().sendto(this.tx, pkt, pkt.length, 0, sockaddrIn(pkt.subarray(16, 20)), 16);
-    if (r < 0) this.onError(new Error(`sendto: ${sys().strerror(sys().errno())}`));
+    if (pkt.length > this.mtu && fragmentIpv4(pkt, this.mtu, this.frag, this.queue)) return;
+    this.queue(pkt);
   }
+
+  /**
+   * Sends go out together: queued here and flushed with one sendmmsg once the current burst of work
+   * (a drain of the TUN device, all fragments of a packet) is done, or when the batch is full.
+   */
+  private readonly queue = (pkt: Uint8Array): void => {
+    const b = this.batch;
+    if (b.add(pkt, pkt, 16)) {
+      if (b.count === 1) queueMicrotask(this.flush);
+      return;
+    }
+    this.flush();
+    if (b.add(pkt, pkt, 16)) {
+      queueMicrotask(this.flush);
+      return;
+    }
+    // Larger than a slot (a packet above the MTU that could not be fragmented): on its own.
+    this.to.set(pkt.subarray(16, 20), 4);
+    const r = sys().sendto(this.tx, pkt, pkt.length, 0, this.to, 16);
+    if (r < 0) this.onError(new Error(`sendto: ${sys().strerror(sys().errno())}`));
+  };
+
+  private readonly flush = (): void => {
+    if (this.batch.count === 0 || this.closed) return;
+    const e = this.batch.flush(this.tx);
+    if (e) this.onError(new Error(`sendmmsg: ${sys().strerror(e)}`));
+  };
 
   send(out: WireOut): void {
     if (out.encap) {
@@ -197,17 +236,12 @@ export class RawIpv4Wire implements WirePort {
   }
 
   close(): void {
+    this.flush();
+    this.closed = true;
     for (const r of this.readers) r.stop();
     for (const fd of [...this.rx, this.tx]) sys().close(fd);
+    this.batch.free();
   }
-}
-
-/** RFC 3948 2.2 demultiplexing on a port-4500 socket. */
-export function classifyUdp4500(msg: Uint8Array): 'ike' | 'esp' | 'keepalive' | 'invalid' {
-  if (msg.length === 1 && msg[0] === 0xff) return 'keepalive';
-  if (msg.length < 4) return 'invalid';
-  if (msg[0] === 0 && msg[1] === 0 && msg[2] === 0 && msg[3] === 0) return 'ike'; // non-ESP marker
-  return msg.length >= 8 ? 'esp' : 'invalid';
 }
 
 /**
@@ -225,7 +259,7 @@ export class UdpEncapWire implements WirePort {
 
   /** Feed a received datagram; returns false when it is not ESP (IKE or keepalive: the caller's). */
   deliver(msg: Uint8Array, rinfo: { address: string; port: number }): boolean {
-    if (classifyUdp4500(msg) !== 'esp') return false;
+    if (classifyUdp4500(msg).kind !== 'esp') return false;
     this.udpCb?.(msg, { src: rinfo.address, dst: this.localAddress, sport: rinfo.port, dport: this.socket.address().port });
     return true;
   }

@@ -177,3 +177,40 @@ export function setTotalLength(p: Uint8Array, tot: number): void {
     p[5] = pl & 0xff;
   }
 }
+
+/**
+ * Splits an IPv4 packet into fragments of at most `mtu` bytes (RFC 791), calling `emit` with each
+ * fragment written into `scratch` (reused: the caller sends or copies it before the next call).
+ * Only headers without options are split, and never a packet with DF set; those come back as false,
+ * like a packet that already fits (which is emitted unchanged). Fragmenting the outer packet after ESP
+ * lets the plaintext side use a large MTU: one read, one seal and one write per large segment instead
+ * of one per wire-sized packet, without GSO; the peer's kernel reassembles before ESP sees it.
+ */
+export function fragmentIpv4(pkt: Uint8Array, mtu: number, scratch: Uint8Array, emit: (frag: Uint8Array) => void): boolean {
+  const tot = (pkt[2]! << 8) | pkt[3]!;
+  if (tot <= mtu) {
+    emit(pkt.subarray(0, tot));
+    return true;
+  }
+  const hl = (pkt[0]! & 0x0f) * 4;
+  const flags = pkt[6]!;
+  if (pkt[0]! >> 4 !== 4 || hl !== 20 || flags & 0x40 || mtu < 28 || scratch.length < mtu) return false;
+  const baseOff = ((flags & 0x1f) << 8) | pkt[7]!; // already a fragment: offsets continue from it
+  const lastMf = flags & 0x20;
+  const chunk = (mtu - hl) & ~7;
+  for (let at = hl; at < tot; at += chunk) {
+    const n = Math.min(chunk, tot - at);
+    const last = at + n >= tot;
+    scratch.set(pkt.subarray(0, hl), 0);
+    scratch.set(pkt.subarray(at, at + n), hl);
+    const len = hl + n;
+    scratch[2] = len >> 8;
+    scratch[3] = len & 0xff;
+    const off = baseOff + ((at - hl) >> 3);
+    scratch[6] = ((last ? lastMf : 0x20) | (off >> 8)) & 0xff;
+    scratch[7] = off & 0xff;
+    setIpv4Checksum(scratch, 0);
+    emit(scratch.subarray(0, len));
+  }
+  return true;
+}

@@ -22,7 +22,8 @@ export class Sa {
   packets = 0;
   replayDrops = 0;
   authFailures = 0;
-  drops: Partial<Record<DropReason, number>> = {};
+  /** Per-reason drop counts, created on the first drop: most SAs never drop anything. */
+  drops?: Partial<Record<DropReason, number>>;
   softExpired = false;
   hardExpired = false;
   next?: SaRef;
@@ -93,7 +94,8 @@ export class Sa {
   }
 
   drop(reason: DropReason): void {
-    this.drops[reason] = (this.drops[reason] ?? 0) + 1;
+    const d = (this.drops ??= {});
+    d[reason] = (d[reason] ?? 0) + 1;
     if (reason === 'replay') this.replayDrops++;
     if (reason === 'bad-icv') this.authFailures++;
   }
@@ -141,23 +143,31 @@ export function reached(l: LifetimeLimits | undefined, bytes: number, packets: n
 
 const PROTO_NUM = { esp: 50, ah: 51 } as const;
 
+function matches(sa: Sa, dst: Uint8Array, dstOff: number, dstLen: number, proto: 'esp' | 'ah'): boolean {
+  return sa.p.proto === proto && sa.dst.length === dstLen && addrEqual(dst, dstOff, sa.dst, dstLen);
+}
+
 export class Sad {
-  private readonly bySpi = new Map<number, Sa[]>();
+  /** One SA per SPI in practice: stored bare, an array only when SPIs collide across destinations. */
+  private readonly bySpi = new Map<number, Sa | Sa[]>();
   /** Newest SA per "dst|proto", for flows that name a peer but no SPI (ipsecadm style). */
   private readonly byPeer = new Map<string, Sa[]>();
   size = 0;
 
   find(dst: Uint8Array, dstOff: number, dstLen: number, spi: number, proto: 'esp' | 'ah'): Sa | undefined {
-    const list = this.bySpi.get(spi);
-    if (!list) return undefined;
-    for (const sa of list)
-      if (sa.p.proto === proto && sa.dst.length === dstLen && addrEqual(dst, dstOff, sa.dst, dstLen)) return sa;
+    const e = this.bySpi.get(spi);
+    if (!e) return undefined;
+    if (!Array.isArray(e)) return matches(e, dst, dstOff, dstLen, proto) ? e : undefined;
+    for (const sa of e) if (matches(sa, dst, dstOff, dstLen, proto)) return sa;
     return undefined;
   }
 
   /** By SPI alone, for ESP-in-UDP on a wildcard socket that cannot tell its local address. */
   findBySpi(spi: number, proto: 'esp' | 'ah'): Sa | undefined {
-    return this.bySpi.get(spi)?.find((sa) => sa.p.proto === proto);
+    const e = this.bySpi.get(spi);
+    if (!e) return undefined;
+    if (!Array.isArray(e)) return e.p.proto === proto ? e : undefined;
+    return e.find((sa) => sa.p.proto === proto);
   }
 
   get(ref: SaRef): Sa | undefined {
@@ -167,9 +177,10 @@ export class Sad {
 
   add(sa: Sa): void {
     const spi = sa.p.spi >>> 0;
-    let l = this.bySpi.get(spi);
-    if (!l) this.bySpi.set(spi, (l = []));
-    l.push(sa);
+    const e = this.bySpi.get(spi);
+    if (!e) this.bySpi.set(spi, sa);
+    else if (Array.isArray(e)) e.push(sa);
+    else this.bySpi.set(spi, [e, sa]);
     const k = `${sa.dstText}|${PROTO_NUM[sa.p.proto]}`;
     let pl = this.byPeer.get(k);
     if (!pl) this.byPeer.set(k, (pl = []));
@@ -179,14 +190,18 @@ export class Sad {
 
   remove(sa: Sa): void {
     const spi = sa.p.spi >>> 0;
-    const l = this.bySpi.get(spi);
-    if (l) {
-      const i = l.indexOf(sa);
+    const e = this.bySpi.get(spi);
+    if (e === sa) {
+      this.bySpi.delete(spi);
+      this.size--;
+    } else if (Array.isArray(e)) {
+      const i = e.indexOf(sa);
       if (i >= 0) {
-        l.splice(i, 1);
+        e.splice(i, 1);
         this.size--;
       }
-      if (l.length === 0) this.bySpi.delete(spi);
+      if (e.length === 1) this.bySpi.set(spi, e[0]!);
+      else if (e.length === 0) this.bySpi.delete(spi);
     }
     const k = `${sa.dstText}|${PROTO_NUM[sa.p.proto]}`;
     const pl = this.byPeer.get(k);
@@ -207,6 +222,9 @@ export class Sad {
   }
 
   *all(): IterableIterator<Sa> {
-    for (const l of this.bySpi.values()) yield* l;
+    for (const e of this.bySpi.values()) {
+      if (Array.isArray(e)) yield* e;
+      else yield e;
+    }
   }
 }

@@ -6,22 +6,22 @@
 import type { PeerConfig } from './config.js';
 import { dhCreate } from './crypto-adapter.js';
 import type { IkeEngine } from './engine.js';
-import { idBody, idText, type IdPayload } from './ids.js';
+import { idText } from './ids.js';
 import { sendUnprotectedNotify } from './informational.js';
 import {
-  authPayloads, checkKeNonce, keyExchange, NONCE_LEN, one, ownId, peerFor, send, verifyAuth,
+  authPayloads, checkKeNonce, checkPeerId, keyExchange, NONCE_LEN, one, ownId, peerFor, send, verifyAuth,
 } from './main-mode.js';
-import { openMessage } from './message.js';
+import { bodyOf, encodeChain, openMessage, type Header } from './message.js';
 import { checkNatD, natDetected, natDPayloads, natTVendorIds, pickNatT, vendorIdFor } from './nat-t.js';
 import { dpdVendorId, peerAnnouncesDpd } from './dpd.js';
-import { DOI_IPSEC, Payload, Proto, SIT_IDENTITY_ONLY } from './numbers.js';
 import { acceptPhase1Reply, choosePhase1, phase1Proposal } from './proposals.js';
 import { newXmit, type IsakmpSa } from './sa.js';
+import { ownBytes } from './rng.js';
 import { AGGRESSIVE_MODE, checkStep } from './scripts.js';
 import { endpointKey, refuse, type Endpoint, type Refusal } from './types.js';
-import { encodeSaBody, type DecodedPayload, type Header, type PayloadBody } from './wire.js';
+import type { Payload } from '../isakmp/index.js';
+import { PayloadType, ProtocolId, Doi, Situation } from '../isakmp/numbers.js';
 
-type SaP = Extract<PayloadBody, { situation: number }>;
 
 export function aggressiveInitiate(e: IkeEngine, peer: PeerConfig, pending: string[]): IsakmpSa | undefined {
   // One KE goes with the offer, so every transform must use its group (isakmpd requires the same).
@@ -43,13 +43,13 @@ export function aggressiveInitiate(e: IkeEngine, peer: PeerConfig, pending: stri
   sa.ni = e.random(NONCE_LEN);
   e.sas.set(sa.icookie.toString('hex'), sa);
   const proposal = phase1Proposal(transforms);
-  sa.saiB = encodeSaBody(DOI_IPSEC, SIT_IDENTITY_ONLY, [proposal]);
+  sa.saiB = encodeChain([{ type: PayloadType.SA, doi: Doi.IPSEC, situation: Situation.IDENTITY_ONLY, proposals: [proposal] }]).subarray(4);
   const id = ownId(sa);
   sa.idI = idText(id);
   e.log('exchange', 10, `starting Aggressive Mode with ${peer.name} ${endpointKey(remote)}`);
   send(e, sa, [
-    { type: Payload.SA, doi: DOI_IPSEC, situation: SIT_IDENTITY_ONLY, proposals: [proposal] },
-    { type: Payload.KE, data: sa.gxi }, { type: Payload.NONCE, data: sa.ni }, id,
+    { type: PayloadType.SA, doi: Doi.IPSEC, situation: Situation.IDENTITY_ONLY, proposals: [proposal] },
+    { type: PayloadType.KEY_EXCH, data: sa.gxi }, { type: PayloadType.NONCE, data: sa.ni }, id,
     ...(e.natTPort ? natTVendorIds() : []), dpdVendorId(),
   ], false, true);
   return sa;
@@ -57,7 +57,7 @@ export function aggressiveInitiate(e: IkeEngine, peer: PeerConfig, pending: stri
 
 export function aggressiveReceive(e: IkeEngine, sa: IsakmpSa | undefined, h: Header, datagram: Uint8Array, from: Endpoint, to: Endpoint): void {
   if (!sa) {
-    if (!h.rcookie.every((b) => b === 0) || h.flags & 1) {
+    if (!h.rspi.every((b) => b === 0) || h.flags & 1) {
       e.drop('invalid_cookie');
       return;
     }
@@ -78,7 +78,7 @@ export function aggressiveReceive(e: IkeEngine, sa: IsakmpSa | undefined, h: Hea
     e.drop('unexpected-message');
     return;
   }
-  if (sa.initiator) sa.rcookie = Buffer.from(h.rcookie);
+  if (sa.initiator) sa.rcookie = ownBytes(h.rspi);
   const encrypted = (h.flags & 1) !== 0;
   const opened = openMessage(h, datagram, encrypted ? sa.keys : undefined);
   if ('notify' in opened) {
@@ -102,7 +102,7 @@ export function aggressiveReceive(e: IkeEngine, sa: IsakmpSa | undefined, h: Hea
 }
 
 function responderStart(e: IkeEngine, h: Header, datagram: Uint8Array, from: Endpoint, to: Endpoint): void {
-  if (!e.mayOpenHalfOpen()) return;
+  if (!e.mayOpenHalfOpen(from)) return;
   const opened = openMessage(h, datagram);
   if ('notify' in opened) {
     e.drop(opened.notify.toLowerCase());
@@ -119,20 +119,24 @@ function responderStart(e: IkeEngine, h: Header, datagram: Uint8Array, from: End
     return;
   }
   const sa: IsakmpSa = {
-    serial: e.newSerial(), icookie: Buffer.from(h.icookie), rcookie: e.random(8), initiator: false, exchange: 'aggressive', peer,
+    serial: e.newSerial(), icookie: ownBytes(h.ispi), rcookie: e.random(8), initiator: false, exchange: 'aggressive', peer,
     local: to, remote: from, state: 'SA', step: 2, offered: peer.transforms,
     xmit: newXmit(e.now), createdAt: e.now, pending: [], usedMessageIds: new Set(),
   };
   const ps = opened.payloads;
-  const sap = one<SaP>(ps, Payload.SA);
+  const sap = one(ps, PayloadType.SA);
   let r: Refusal | undefined;
-  const choice = peer.exchange === 'aggressive' && sap.doi === DOI_IPSEC ? choosePhase1(sap.proposals, peer.transforms) : undefined;
+  const choice = peer.exchange === 'aggressive' && sap.doi === Doi.IPSEC ? choosePhase1(sap.proposals, peer.transforms) : undefined;
   if (peer.exchange !== 'aggressive') r = refuse('NO_PROPOSAL_CHOSEN', `Aggressive Mode is not configured for ${peer.name}`);
   else if (!choice) r = refuse('NO_PROPOSAL_CHOSEN', `no acceptable transform offered by ${peer.name}`);
   let result: Refusal | undefined = r;
+  // The initiator's identity is in the clear in the first message: refuse an unexpected one right here
+  // (isakmpd ike_phase_1_recv_ID), before any DH work and before a HASH_R that would let anyone try to
+  // guess the pre-shared key offline.
+  if (!result && choice) result = checkPeerId(sa, one(ps, PayloadType.ID));
   if (!result && choice) {
     sa.transform = choice.chosen;
-    sa.saiB = Buffer.from(sap.body);
+    sa.saiB = Buffer.from(bodyOf(sap));
     const kn = checkKeNonce(ps);
     if ('notify' in kn) result = kn;
     else {
@@ -147,7 +151,7 @@ function responderStart(e: IkeEngine, h: Header, datagram: Uint8Array, from: End
     }
   }
   if (!result) {
-    const idi = one<IdPayload>(ps, Payload.ID);
+    const idi = one(ps, PayloadType.ID);
     sa.idI = idText(idi);
     sa.peerIdAm = idi;
     const natT = e.natTPort ? pickNatT(ps) : undefined;
@@ -162,20 +166,21 @@ function responderStart(e: IkeEngine, h: Header, datagram: Uint8Array, from: End
     return;
   }
   e.sas.set(sa.icookie.toString('hex'), sa);
+  e.openedHalfOpen(sa);
   e.remember(sa.xmit, datagram);
   const prop = sap.proposals.find((p) => p.transforms.includes(choice.transform))!;
   send(e, sa, [
-    { type: Payload.SA, doi: DOI_IPSEC, situation: SIT_IDENTITY_ONLY, proposals: [{ num: prop.num, protocol: Proto.ISAKMP, spi: Buffer.alloc(0), transforms: [choice.transform] }] },
-    { type: Payload.KE, data: sa.gxr! }, { type: Payload.NONCE, data: sa.nr! },
-    ...(authPayloads(sa, false) as PayloadBody[]),
+    { type: PayloadType.SA, doi: Doi.IPSEC, situation: Situation.IDENTITY_ONLY, proposals: [{ number: prop.number, protocol: ProtocolId.ISAKMP, spi: new Uint8Array(0), transforms: [choice.transform] }] },
+    { type: PayloadType.KEY_EXCH, data: sa.gxr! }, { type: PayloadType.NONCE, data: sa.nr! },
+    ...(authPayloads(sa, false) as Payload[]),
     ...(sa.natT ? [vendorIdFor(sa.natT)] : []), dpdVendorId(),
     ...(sa.natT ? natDPayloads(sa) : []),
   ], false, true);
 }
 
-function initiatorReply(e: IkeEngine, sa: IsakmpSa, ps: DecodedPayload[], from: Endpoint, to: Endpoint): Refusal | undefined {
-  const sap = one<SaP>(ps, Payload.SA);
-  const t = acceptPhase1Reply(sap.proposals, sa.offered);
+function initiatorReply(e: IkeEngine, sa: IsakmpSa, ps: Payload[], from: Endpoint, to: Endpoint): Refusal | undefined {
+  const sap = one(ps, PayloadType.SA);
+  const t = acceptPhase1Reply(sap.proposals, sa.offered ?? []);
   if (!t) return refuse('NO_PROPOSAL_CHOSEN', 'responder chose a transform we did not offer');
   sa.transform = t;
   const kn = checkKeNonce(ps);
@@ -183,7 +188,7 @@ function initiatorReply(e: IkeEngine, sa: IsakmpSa, ps: DecodedPayload[], from: 
   sa.nr = kn.nonce;
   const bad = keyExchange(e, sa, kn.ke);
   if (bad) return bad;
-  const authBad = verifyAuth(sa, ps, false);
+  const authBad = verifyAuth(sa, ps, false, undefined, undefined, e.config.phase1Policy);
   if (authBad) return authBad;
   const natT = e.natTPort ? pickNatT(ps) : undefined;
   if (natT) sa.natT = natT;
@@ -195,16 +200,17 @@ function initiatorReply(e: IkeEngine, sa: IsakmpSa, ps: DecodedPayload[], from: 
     sa.remote = { address: sa.remote.address, port: e.natTPort };
   }
   // HASH_I (our ID went in the first message), and our NAT-D from the ports we now use.
-  const hashI = (authPayloads(sa, true) as PayloadBody[])[1]!;
+  const hashI = (authPayloads(sa, true) as Payload[])[1]!;
   send(e, sa, [hashI, ...(sa.natT ? natDPayloads(sa) : [])], false, false);
   sa.step = 3;
   e.phase1Done(sa);
   return undefined;
 }
 
-function responderFinish(e: IkeEngine, sa: IsakmpSa, ps: DecodedPayload[], from: Endpoint, to: Endpoint): Refusal | undefined {
+function responderFinish(e: IkeEngine, sa: IsakmpSa, ps: Payload[], from: Endpoint, to: Endpoint): Refusal | undefined {
   const idi = sa.peerIdAm!;
-  const bad = verifyAuth(sa, ps, true, { ...idi, body: idBody(idi) });
+  const bad = verifyAuth(sa, ps, true, idi, undefined, e.config.phase1Policy);
+  delete sa.peerIdAm;
   if (bad) return bad;
   if (sa.natT) checkNatD(e, sa, ps, from, to);
   e.followPeer(sa, from, to);

@@ -1,10 +1,11 @@
 // What the engine needs to know about peers and connections. The daemon builds this from isakmpd.conf;
 // tests build it directly. Names follow isakmpd.conf(5) so the mapping stays obvious.
-import type { NotifyName } from './numbers.js';
 import type { Endpoint, EspEncr, IntegAlg } from './types.js';
+import { IkeEncryption } from '../isakmp/numbers.js';
+import type { NotifyName } from './types.js';
 
 export interface Phase1Transform {
-  /** IKE ENCRYPTION_ALGORITHM value (numbers.ts IkeEncr). */
+  /** IKE ENCRYPTION_ALGORITHM value (src/isakmp IkeEncryption). */
   encr: number;
   keyLength?: number;
   /** IKE HASH_ALGORITHM value. */
@@ -37,6 +38,8 @@ export interface PeerConfig {
 }
 
 export interface IpsecTransform {
+  /** ESP (default) or AH; AH transforms use `integ` only (encr 'null'). */
+  protocol?: 'esp' | 'ah';
   encr: EspEncr;
   keyLength?: number;
   integ: IntegAlg;
@@ -46,8 +49,12 @@ export interface IpsecTransform {
   /** GROUP_DESCRIPTION: PFS with this group. */
   pfsGroup?: number;
   lifeSeconds: number;
+  /** SA_LIFE_TYPE KILOBYTES (RFC 2407 4.5): the SA is renegotiated, then deleted, after this much traffic. */
+  lifeKilobytes?: number;
+  /** Extended sequence numbers (RFC 4304 EXTENDED_SEQ attribute). */
+  esn?: boolean;
 }
-/** A suite is one proposal; isakmpd sends each suite as its own proposal. */
+/** A suite is one proposal number; isakmpd sends each suite as its own proposal (AH and ESP transforms of a suite form a bundle). */
 export interface IpsecSuite {
   name: string;
   transforms: IpsecTransform[];
@@ -83,13 +90,30 @@ export interface Phase2PolicyQuery {
   phase1: { exchange: 'main' | 'aggressive'; group: number; localAddress: string; remoteAddress: string; remotePort: number; remoteId?: IdValue };
   initiator: boolean;
   pfs: boolean;
-  /** The chosen ESP transform as it was on the wire. */
+  /** The chosen ESP transform as it was on the wire (the AH one for AH alone). */
   transformId: number;
   attributes: { type: number; value: number }[];
+  /** Every protocol of the chosen proposal (AH+ESP bundles), in the offer's order. */
+  protocols?: { protocol: 'esp' | 'ah'; transformId: number; attributes: { type: number; value: number }[] }[];
   localFilter?: IdValue;
   remoteFilter?: IdValue;
 }
 export type Phase2Policy = (q: Phase2PolicyQuery) => { allow: true } | { allow: false; reason: string };
+
+/** The optional Phase 1 check (an oakley extension, `[General] Phase1-policy=yes`): asked once the peer authenticated. */
+export interface Phase1PolicyQuery {
+  peer: string;
+  exchange: 'main' | 'aggressive';
+  group: number;
+  localAddress: string;
+  remoteAddress: string;
+  remoteId: IdValue;
+  initiator: boolean;
+  psk?: Uint8Array;
+  principals?: string[];
+  credentials?: string[];
+}
+export type Phase1Policy = (q: Phase1PolicyQuery) => { allow: true } | { allow: false; reason: string };
 
 /** A CERT or CERT_REQ payload body: the encoding (4 = X.509 signature) and the data. */
 export interface CertBodyValue {
@@ -126,6 +150,10 @@ export interface EngineConfig {
   /** DPD-check-interval in seconds; 0 or absent: we never ask, but still answer. */
   dpdIntervalSec?: number;
   policy?: Phase2Policy;
+  /** Default-phase-2-suites: offered for SAs the data plane asks for (ACQUIRE) that no connection covers. */
+  defaultSuites?: IpsecSuite[];
+  /** When set, phase 1 with an authenticated peer must also pass this check (see Phase1PolicyQuery). */
+  phase1Policy?: Phase1Policy;
 }
 
 export const DEFAULTS = { retransmits: 3, exchangeMaxTimeSec: 120 } as const;

@@ -4,33 +4,34 @@
 import { VENDOR_IDS } from '../isakmp/vendor.js';
 import type { IkeEngine } from './engine.js';
 import { sendProtected } from './informational.js';
-import { DOI_IPSEC, Notify, Payload, Proto } from './numbers.js';
 import type { IsakmpSa } from './sa.js';
-import { u32, type DecodedPayload, type PayloadBody } from './wire.js';
+import type { Payload } from '../isakmp/index.js';
+import { u32 } from './ids.js';
+import { PayloadType, NotifyType, ProtocolId, Doi } from '../isakmp/numbers.js';
 
 export const DPD_RETRY_MS = 5000;
 export const DPD_MAX_TRIES = 5;
 
-export const dpdVendorId = (): PayloadBody => ({ type: Payload.VID, data: Buffer.from(VENDOR_IDS.DPD) });
+export const dpdVendorId = (): Payload => ({ type: PayloadType.VENDOR, data: Buffer.from(VENDOR_IDS.DPD) });
 
-export function peerAnnouncesDpd(ps: DecodedPayload[]): boolean {
-  return ps.some((p) => p.type === Payload.VID && Buffer.from(VENDOR_IDS.DPD).equals((p as unknown as { data: Buffer }).data));
+export function peerAnnouncesDpd(ps: Payload[]): boolean {
+  return ps.some((p) => p.type === PayloadType.VENDOR && Buffer.from(VENDOR_IDS.DPD).equals((p as { data: Uint8Array }).data));
 }
 
 function notify(e: IkeEngine, sa: IsakmpSa, type: number, seq: number): void {
-  sendProtected(e, sa, [{ type: Payload.N, doi: DOI_IPSEC, protocol: Proto.ISAKMP, spi: Buffer.concat([sa.icookie, sa.rcookie]), notifyType: type, data: u32(seq) }]);
+  sendProtected(e, sa, [{ type: PayloadType.NOTIFY, doi: Doi.IPSEC, protocol: ProtocolId.ISAKMP, spi: Buffer.concat([sa.icookie, sa.rcookie]), notifyType: type, data: u32(seq) }]);
 }
 
 /** A protected R-U-THERE or R-U-THERE-ACK; true when the notify was one of them. */
-export function dpdNotify(e: IkeEngine, sa: IsakmpSa, n: { notifyType: number; data: Buffer }): boolean {
-  if (n.notifyType !== Notify.R_U_THERE && n.notifyType !== Notify.R_U_THERE_ACK) return false;
+export function dpdNotify(e: IkeEngine, sa: IsakmpSa, n: { notifyType: number; data: Uint8Array }): boolean {
+  if (n.notifyType !== NotifyType.R_U_THERE && n.notifyType !== NotifyType.R_U_THERE_ACK) return false;
   if (n.data.length !== 4) {
     e.drop('dpd-malformed');
     return true;
   }
-  const seq = n.data.readUInt32BE(0);
-  if (n.notifyType === Notify.R_U_THERE) {
-    notify(e, sa, Notify.R_U_THERE_ACK, seq);
+  const seq = Buffer.from(n.data).readUInt32BE(0);
+  if (n.notifyType === NotifyType.R_U_THERE) {
+    notify(e, sa, NotifyType.R_U_THERE_ACK, seq);
     e.log('message', 20, `R-U-THERE ${seq} from ${sa.peer.name} answered`);
   } else if (sa.dpd?.outstanding === seq) {
     delete sa.dpd.outstanding;
@@ -51,7 +52,7 @@ export function dpdTick(e: IkeEngine, sa: IsakmpSa): number | undefined {
     d.outstanding = d.seq;
     d.tries = 1;
     d.sentAt = e.now;
-    notify(e, sa, Notify.R_U_THERE, d.seq);
+    notify(e, sa, NotifyType.R_U_THERE, d.seq);
     return e.now + DPD_RETRY_MS;
   }
   const next = (d.sentAt ?? e.now) + DPD_RETRY_MS;
@@ -62,6 +63,6 @@ export function dpdTick(e: IkeEngine, sa: IsakmpSa): number | undefined {
   }
   d.tries++;
   d.sentAt = e.now;
-  notify(e, sa, Notify.R_U_THERE, d.outstanding);
+  notify(e, sa, NotifyType.R_U_THERE, d.outstanding);
   return e.now + DPD_RETRY_MS;
 }

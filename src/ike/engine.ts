@@ -4,28 +4,38 @@
 import crypto from 'node:crypto';
 import type { ConnectionConfig, EngineConfig, PeerConfig } from './config.js';
 import { describePhase1 } from './proposals.js';
-import { Exchange } from './numbers.js';
 import { seededRng, systemRng, type Rng } from './rng.js';
-import type { IpsecSa, IsakmpSa, QuickExchange, Xmit } from './sa.js';
+import { newXmit, type IpsecSa, type IsakmpSa, type QuickExchange, type Xmit } from './sa.js';
 import {
   endpointKey, isRefusal, type Command, type Effects, type Endpoint, type LogClassName, type LogEvent, type Millis,
-  type Outgoing, type Refusal,
+  type IpsecSaSpec, type Outgoing, type Refusal,
 } from './types.js';
-import { decodeHeader } from './wire.js';
+import { readHeader } from './message.js';
 import { mainModeInitiate, mainModeReceive } from './main-mode.js';
 import { aggressiveInitiate, aggressiveReceive } from './aggressive-mode.js';
-import { quickInitiate, quickReceive } from './quick-mode.js';
+import { encrName, quickInitiate, quickReceive } from './quick-mode.js';
 import { infoReceive, sendDeleteIpsec, sendDeleteIsakmp, sendUnprotectedNotify } from './informational.js';
 import { dpdTick } from './dpd.js';
+import { IndexedMap } from './indexed-map.js';
+import { acquire } from './acquire.js';
+import { ExchangeType } from '../isakmp/numbers.js';
 
 /** Phase 1 exchanges we answer and that are not yet finished, at most (see mayOpenHalfOpen). */
 export const MAX_HALF_OPEN = 1024;
+/** The same, from one peer address: one source cannot take the whole global budget. */
+export const MAX_HALF_OPEN_PER_PEER = 16;
 
 /** NAT-T keepalive interval (isakmpd NAT_T_KEEPALIVE_INTERVAL). */
 export const NAT_KEEPALIVE_MS = 20_000;
 
 /** How long a phase 1 responder waits before starting its own Quick Modes (see phase1Done). */
 export const RESPONDER_QM_DELAY_MS = 2000;
+
+/**
+ * Aggressive Mode initiator: the gap between our third message and the first Quick Mode. Sent back to back,
+ * a multi-threaded peer (strongSwan) may handle the Quick Mode first and ignore it as "phase 1 incomplete".
+ */
+export const AGGRESSIVE_QM_DELAY_MS = 250;
 
 export interface Engine {
   receive(datagram: Uint8Array, from: Endpoint, to: Endpoint, now: Millis): Effects;
@@ -59,12 +69,17 @@ export class IkeEngine implements Engine {
   config: EngineConfig;
   readonly local: Endpoint[];
   readonly rng: Rng;
-  /** ISAKMP SAs by initiator cookie (hex). */
-  readonly sas = new Map<string, IsakmpSa>();
-  /** Quick Mode exchanges by `${icookie}:${messageId}`. */
-  readonly quick = new Map<string, QuickExchange>();
-  /** IPsec SAs by id. */
-  readonly ipsec = new Map<string, IpsecSa>();
+  /** ISAKMP SAs by initiator cookie (hex), also by peer name and by peer address. */
+  readonly sas = new IndexedMap<string, IsakmpSa>();
+  readonly sasOfPeer = this.sas.index((sa) => sa.peer.name);
+  readonly sasAt = this.sas.index((sa) => sa.remote.address);
+  /** Quick Mode exchanges by `${icookie}:${messageId}`, also by connection. */
+  readonly quick = new IndexedMap<string, QuickExchange>();
+  readonly quickOf = this.quick.index((q) => q.connection?.name ?? '');
+  /** IPsec SAs by id, also by connection and by peer address. */
+  readonly ipsec = new IndexedMap<string, IpsecSa>();
+  readonly ipsecOf = this.ipsec.index((s) => s.spec.connection);
+  readonly ipsecAt = this.ipsec.index((s) => s.spec.remote.address);
   readonly stats: EngineStats = {
     received: 0, sent: 0, retransmits: 0, duplicates: 0, phase1Established: 0, phase2Established: 0, failures: 0, dropped: {},
   };
@@ -207,15 +222,35 @@ export class IkeEngine implements Engine {
   }
 
   peerByName(name: string): PeerConfig | undefined {
-    return this.config.peers.find((p) => p.name.toLowerCase() === name.toLowerCase());
+    return this.names().peers.get(name.toLowerCase());
   }
 
   connectionByName(name: string): ConnectionConfig | undefined {
-    return this.config.connections.find((c) => c.name.toLowerCase() === name.toLowerCase());
+    return this.names().connections.get(name.toLowerCase());
+  }
+
+  /** Peers and connections by lower-cased name, rebuilt when the configuration object is replaced (reload). */
+  private byName?: { of: EngineConfig; peers: Map<string, PeerConfig>; connections: Map<string, ConnectionConfig> };
+  private names(): NonNullable<IkeEngine['byName']> {
+    const c = this.config;
+    if (this.byName?.of !== c || this.byName.peers.size !== c.peers.length || this.byName.connections.size !== c.connections.length) {
+      const peers = new Map<string, PeerConfig>();
+      for (const p of c.peers) if (!peers.has(p.name.toLowerCase())) peers.set(p.name.toLowerCase(), p);
+      const connections = new Map<string, ConnectionConfig>();
+      for (const x of c.connections) if (!connections.has(x.name.toLowerCase())) connections.set(x.name.toLowerCase(), x);
+      this.byName = { of: c, peers, connections };
+    }
+    return this.byName;
   }
 
   /** Phase 1 finished: count, report and start the Quick Modes that waited for it. */
   phase1Done(sa: IsakmpSa): void {
+    this.closedHalfOpen(sa);
+    // From here only the keys (SKEYID_d/a/e and the IV chains) are needed: the exchange material goes, and
+    // the last message is kept only in the form a duplicate gets it back.
+    // (Assigned undefined rather than deleted: deleting properties turns a V8 object into a larger dictionary.)
+    sa.dh = sa.gxi = sa.gxr = sa.saiB = sa.ni = sa.nr = sa.peerIdAm = sa.offered = undefined;
+    keepOnlyReply(sa.xmit);
     sa.state = 'ESTABLISHED';
     sa.establishedAt = this.now;
     sa.hardAt = this.now + (sa.transform?.lifeSeconds ?? 3600) * 1000;
@@ -232,7 +267,7 @@ export class IkeEngine implements Engine {
     );
     // Our own attempt with the same peer that the peer never answered is now redundant: its waiting
     // connections ride on this SA. One the peer did answer is kept, since the peer holds it too.
-    for (const other of [...this.sas.values()]) {
+    for (const other of [...this.sasOfPeer(sa.peer.name)]) {
       if (other !== sa && other.initiator && other.state === 'SA' && other.step === 1 && other.peer.name === sa.peer.name) {
         for (const n of other.pending) if (!sa.pending.includes(n)) sa.pending.push(n);
         this.removeIsakmp(other);
@@ -240,7 +275,9 @@ export class IkeEngine implements Engine {
       }
     }
     const pending = sa.pending.splice(0);
-    if (sa.initiator) {
+    if (sa.initiator && sa.exchange === 'aggressive') {
+      for (const name of pending) this.deferred.push({ name, at: this.now + AGGRESSIVE_QM_DELAY_MS });
+    } else if (sa.initiator) {
       for (const name of pending) this.startQuickIfDown(sa, name);
     } else {
       // As phase 1 responder, give the initiator a moment to start its own Quick Mode for the same
@@ -251,14 +288,15 @@ export class IkeEngine implements Engine {
 
   /** A connection counts as up while it has an IPsec SA that is not yet due for renegotiation. */
   isUp(connection: string): boolean {
-    return [...this.ipsec.values()].some((s) => s.spec.connection === connection && s.softAt > this.now);
+    for (const s of this.ipsecOf(connection)) if (s.softAt > this.now) return true;
+    return false;
   }
 
   private startQuickIfDown(sa: IsakmpSa, name: string): void {
     const c = this.connectionByName(name);
     if (!c) return;
     if (this.isUp(c.name)) return;
-    if ([...this.quick.values()].some((q) => q.state !== 'DONE' && q.connection?.name === c.name)) return;
+    if (this.negotiating(c.name)) return;
     quickInitiate(this, sa, c);
   }
 
@@ -275,11 +313,13 @@ export class IkeEngine implements Engine {
   }
 
   removeIsakmp(sa: IsakmpSa): void {
+    this.closedHalfOpen(sa);
     sa.state = 'DEAD';
     this.sas.delete(sa.icookie.toString('hex'));
     for (const [k, q] of this.quick) {
       if (q.isakmp === sa) {
         this.releaseSpi(q.spiIn);
+        if (q.spiInAh) this.releaseSpi(q.spiInAh);
         this.quick.delete(k);
       }
     }
@@ -290,11 +330,9 @@ export class IkeEngine implements Engine {
    * holds no state from before, so every older SA with it goes, without Deletes it could not read anyway.
    */
   initialContact(fresh: IsakmpSa): void {
-    for (const s of [...this.ipsec.values()]) {
-      if (s.spec.remote.address === fresh.remote.address) this.removeIpsec(s, 'INITIAL-CONTACT from the peer');
-    }
-    for (const old of [...this.sas.values()]) {
-      if (old !== fresh && old.remote.address === fresh.remote.address && old.state === 'ESTABLISHED') {
+    for (const s of [...this.ipsecAt(fresh.remote.address)]) this.removeIpsec(s, 'INITIAL-CONTACT from the peer');
+    for (const old of [...this.sasAt(fresh.remote.address)]) {
+      if (old !== fresh && old.state === 'ESTABLISHED') {
         this.removeIsakmp(old);
         this.log('sa', 0, `ISAKMP SA with ${old.peer.name} replaced after INITIAL-CONTACT`, 'deleted');
       }
@@ -303,27 +341,58 @@ export class IkeEngine implements Engine {
 
   /**
    * A flood of first messages must not grow state without bound: at most MAX_HALF_OPEN phase 1 exchanges
-   * we answer but have not finished (each lives at most Exchange-max-time).
+   * we answer but have not finished, MAX_HALF_OPEN_PER_PEER of them from one address (each lives at most
+   * Exchange-max-time). Counted as they open and close, so the check costs nothing per datagram.
    */
-  mayOpenHalfOpen(): boolean {
-    let n = 0;
-    for (const sa of this.sas.values()) if (!sa.initiator && sa.state !== 'ESTABLISHED') n++;
-    if (n < MAX_HALF_OPEN) return true;
-    this.drop('too-many-half-open');
-    return false;
+  mayOpenHalfOpen(from?: Endpoint): boolean {
+    if (this.halfOpenTotal >= MAX_HALF_OPEN) {
+      this.drop('too-many-half-open');
+      return false;
+    }
+    if (from && (this.halfOpenByPeer.get(from.address) ?? 0) >= MAX_HALF_OPEN_PER_PEER) {
+      this.drop('too-many-half-open-peer');
+      return false;
+    }
+    return true;
+  }
+
+  private halfOpenTotal = 0;
+  private readonly halfOpenByPeer = new Map<string, number>();
+  private readonly halfOpen = new WeakSet<IsakmpSa>();
+
+  /** A responder phase 1 exchange starts holding state (see mayOpenHalfOpen). */
+  openedHalfOpen(sa: IsakmpSa): void {
+    if (this.halfOpen.has(sa)) return;
+    this.halfOpen.add(sa);
+    this.halfOpenTotal++;
+    this.halfOpenByPeer.set(sa.remote.address, (this.halfOpenByPeer.get(sa.remote.address) ?? 0) + 1);
+  }
+
+  private closedHalfOpen(sa: IsakmpSa): void {
+    if (!this.halfOpen.delete(sa)) return;
+    this.halfOpenTotal--;
+    const n = (this.halfOpenByPeer.get(sa.remote.address) ?? 1) - 1;
+    if (n > 0) this.halfOpenByPeer.set(sa.remote.address, n);
+    else this.halfOpenByPeer.delete(sa.remote.address);
+  }
+
+  /** Half-open phase 1 exchanges now: in all, and per peer address (for `show stats`). */
+  halfOpenCounts(): { total: number; peers: number; largest: number } {
+    return { total: this.halfOpenTotal, peers: this.halfOpenByPeer.size, largest: Math.max(0, ...this.halfOpenByPeer.values()) };
   }
 
   /** DPD found no answer: everything we have with this peer goes (it cannot read Deletes). */
   peerDead(sa: IsakmpSa): void {
     this.stats.failures++;
     this.log('exchange', 0, `peer ${sa.peer.name} ${endpointKey(sa.remote)} is dead (no answer to DPD)`, 'failed');
-    for (const s of [...this.ipsec.values()]) if (s.spec.remote.address === sa.remote.address) this.removeIpsec(s, 'peer dead (DPD)');
-    for (const o of [...this.sas.values()]) if (o.remote.address === sa.remote.address) this.removeIsakmp(o);
+    for (const s of [...this.ipsecAt(sa.remote.address)]) this.removeIpsec(s, 'peer dead (DPD)');
+    for (const o of [...this.sasAt(sa.remote.address)]) this.removeIsakmp(o);
   }
 
   removeIpsec(sa: IpsecSa, reason: string): void {
     if (!this.ipsec.delete(sa.spec.id)) return;
     this.releaseSpi(sa.spec.inbound.spi);
+    if (sa.spec.ah) this.releaseSpi(sa.spec.ah.inbound.spi);
     this.install({
       kind: 'delete', id: sa.spec.id, inboundSpi: sa.spec.inbound.spi, outboundSpi: sa.spec.outbound.spi,
       remote: sa.spec.remote, local: sa.spec.local, reason,
@@ -332,23 +401,29 @@ export class IkeEngine implements Engine {
   }
 
   establishedWith(peerName: string): IsakmpSa | undefined {
-    for (const sa of this.sas.values()) if (sa.state === 'ESTABLISHED' && sa.peer.name === peerName) return sa;
+    for (const sa of this.sasOfPeer(peerName)) if (sa.state === 'ESTABLISHED') return sa;
     return undefined;
+  }
+
+  /** A Quick Mode for this connection is under way. */
+  negotiating(connection: string): boolean {
+    for (const q of this.quickOf(connection)) if (q.state !== 'DONE') return true;
+    return false;
   }
 
   // ---------- inbound ----------
 
   private dispatch(datagram: Uint8Array, from: Endpoint, to: Endpoint): void {
     this.stats.received++;
-    const h = decodeHeader(datagram);
+    const h = readHeader(datagram);
     if (isRefusal(h)) {
       this.drop(h.notify.toLowerCase());
       this.log('message', 10, `dropped datagram from ${endpointKey(from)}: ${h.reason}`);
       return;
     }
-    const key = h.icookie.toString('hex');
+    const key = Buffer.from(h.ispi).toString('hex');
     const sa = this.sas.get(key);
-    if (sa && !h.rcookie.every((b) => b === 0) && !sa.rcookie.every((b) => b === 0) && !h.rcookie.equals(sa.rcookie)) {
+    if (sa && !h.rspi.every((b) => b === 0) && !sa.rcookie.every((b) => b === 0) && !sa.rcookie.equals(h.rspi)) {
       this.drop('invalid_cookie');
       return;
     }
@@ -357,28 +432,28 @@ export class IkeEngine implements Engine {
       return;
     }
     switch (h.exchange) {
-      case Exchange.ID_PROT:
+      case ExchangeType.ID_PROT:
         if (h.messageId !== 0) {
           this.drop('invalid_message_id');
           return;
         }
         mainModeReceive(this, sa, h, datagram, from, to);
         return;
-      case Exchange.AGGRESSIVE:
+      case ExchangeType.AGGRESSIVE:
         if (h.messageId !== 0) {
           this.drop('invalid_message_id');
           return;
         }
         aggressiveReceive(this, sa, h, datagram, from, to);
         return;
-      case Exchange.QUICK:
+      case ExchangeType.QUICK_MODE:
         if (!sa) {
           this.drop('unknown-sa');
           return;
         }
         quickReceive(this, sa, h, datagram, from, to);
         return;
-      case Exchange.INFO:
+      case ExchangeType.INFO:
         if (!sa) {
           this.drop('unknown-sa');
           return;
@@ -452,7 +527,11 @@ export class IkeEngine implements Engine {
         this.log('sa', 0, `ISAKMP SA with ${sa.peer.name} expired`);
         this.removeIsakmp(sa);
       }
-      if (sa.state === 'ESTABLISHED') sa.dpdNext = dpdTick(this, sa);
+      if (sa.state === 'ESTABLISHED') {
+        sa.dpdNext = dpdTick(this, sa);
+        // Past Exchange-max-time no copy of the peer's last phase 1 message can still come: its reply goes.
+        if (sa.xmit.lastSent && sa.establishedAt !== undefined && this.now - sa.establishedAt >= maxAge) sa.xmit = newXmit(sa.establishedAt);
+      }
     }
     for (const [k, q] of [...this.quick]) {
       if (q.state === 'DONE') {
@@ -466,6 +545,7 @@ export class IkeEngine implements Engine {
         this.quick.delete(k);
         q.isakmp.keys?.forgetIv(q.messageId);
         this.releaseSpi(q.spiIn);
+        if (q.spiInAh) this.releaseSpi(q.spiInAh);
         this.log('exchange', 0, `quick mode ${q.connection?.name ?? ''} with ${q.isakmp.peer.name} failed: ${tooOld ? 'Exchange-max-time reached' : 'no reply, giving up'}`, 'failed');
       }
     }
@@ -510,6 +590,7 @@ export class IkeEngine implements Engine {
         if (sa.xmit.awaitingReply) at(sa.xmit.nextAt);
       } else {
         at(sa.hardAt);
+        if (sa.xmit.lastSent && sa.establishedAt !== undefined) at(sa.establishedAt + maxAge);
         at(sa.keepaliveAt);
         if (this.config.dpdIntervalSec && sa.dpd?.peerSupports) {
           at(sa.dpd.outstanding !== undefined ? (sa.dpd.sentAt ?? this.now) + 5000 : (sa.lastHeardAt ?? this.now) + this.config.dpdIntervalSec * 1000);
@@ -569,11 +650,20 @@ export class IkeEngine implements Engine {
           this.removeIsakmp(sa);
         }
         return;
+      case 'acquire': {
+        const name = acquire(this, c.src, c.dst, c.peer);
+        if (name) this.connect(name);
+        return;
+      }
       case 'expire': {
-        const s = [...this.ipsec.values()].find((x) => x.spec.inbound.spi === c.spi || x.spec.outbound.spi === c.spi);
+        const s = [...this.ipsec.values()].find((x) => spisOf(x.spec).includes(c.spi));
         if (!s) return;
-        if (c.hard) this.deleteIpsecAndTell(s, 'hard lifetime reached in the data plane');
-        else this.log('sa', 10, `soft expiry for IPsec SA ${s.spec.id}`);
+        if (c.hard) this.deleteIpsecAndTell(s, `hard lifetime (${c.reason ?? 'data plane'}) reached`);
+        else if (s.softAt > this.now) {
+          // Soft byte (or packet) limit in the data plane: renegotiate now, as at the soft time limit.
+          this.log('sa', 10, `soft expiry (${c.reason ?? 'data plane'}) for IPsec SA ${s.spec.id}: renegotiating`);
+          s.softAt = this.now;
+        }
         return;
       }
     }
@@ -600,14 +690,14 @@ export class IkeEngine implements Engine {
       this.log('exchange', 20, `connection ${name} is already up`);
       return;
     }
-    if ([...this.quick.values()].some((q) => q.state !== 'DONE' && q.connection?.name === conn.name)) return;
+    if (this.negotiating(conn.name)) return;
     const up = this.establishedWith(peer.name);
     if (up) {
       quickInitiate(this, up, conn);
       return;
     }
-    for (const sa of this.sas.values()) {
-      if (sa.peer.name === peer.name && sa.state !== 'DEAD' && sa.state !== 'ESTABLISHED') {
+    for (const sa of this.sasOfPeer(peer.name)) {
+      if (sa.state !== 'DEAD' && sa.state !== 'ESTABLISHED') {
         if (!sa.pending.includes(conn.name)) sa.pending.push(conn.name);
         return;
       }
@@ -667,8 +757,11 @@ export class IkeEngine implements Engine {
         spiOut: `0x${hex32(s.spec.outbound.spi)}`,
         protocol: s.spec.protocol,
         mode: s.spec.mode,
-        encr: s.spec.encr === 'aes-cbc' ? `aes-${s.spec.keyLength * 8}-cbc` : s.spec.encr,
+        encr: encrName(s.spec.encr, s.spec.keyLength * 8),
         integ: s.spec.integ,
+        ...(s.spec.ah ? { ah: s.spec.ah.integ, ahSpiIn: `0x${hex32(s.spec.ah.inbound.spi)}`, ahSpiOut: `0x${hex32(s.spec.ah.outbound.spi)}` } : {}),
+        lifeSeconds: s.spec.lifeSeconds,
+        lifeKilobytes: s.spec.lifeKilobytes ?? null,
         pfsGroup: s.spec.pfsGroup ?? null,
         localSelector: s.spec.localSelector,
         remoteSelector: s.spec.remoteSelector,
@@ -688,3 +781,14 @@ export interface EngineSnapshot {
 }
 
 export const hex32 = (n: number): string => (n >>> 0).toString(16).padStart(8, '0');
+
+/** A finished exchange answers duplicates with its last message; the plaintext copy for -l is not kept. */
+export function keepOnlyReply(x: Xmit): void {
+  if (x.lastSent?.some((o) => o.plain)) x.lastSent = x.lastSent.map((o) => ({ from: o.from, to: o.to, data: o.data }));
+  // only a copy of the newest message earns a resend; older ones are dropped by the exchange's state anyway
+  if (x.recv.length > 1) x.recv = x.recv.slice(-1);
+}
+
+/** Every SPI of an IPsec SA record (both directions, ESP and AH). */
+export const spisOf = (s: IpsecSaSpec): number[] =>
+  [s.inbound.spi, s.outbound.spi, ...(s.ah ? [s.ah.inbound.spi, s.ah.outbound.spi] : [])];

@@ -1,10 +1,17 @@
 // Identification payloads (RFC 2407 4.6.2): building them from config and printing them as isakmpd does.
 import net from 'node:net';
 import type { IdSpec } from './config.js';
-import { IdType, Payload } from './numbers.js';
-import type { PayloadBody } from './wire.js';
+import type { IdPayload } from '../isakmp/index.js';
+import { PayloadType, IdType } from '../isakmp/numbers.js';
 
-export type IdPayload = Extract<PayloadBody, { idType: number }>;
+export type { IdPayload };
+
+/** A 32-bit number as 4 big-endian bytes (SPIs, DPD sequence numbers). */
+export const u32 = (n: number): Buffer => {
+  const b = Buffer.alloc(4);
+  b.writeUInt32BE(n >>> 0, 0);
+  return b;
+};
 
 export function addrBytes(a: string): Buffer | undefined {
   if (net.isIPv4(a)) return Buffer.from(a.split('.').map(Number));
@@ -23,7 +30,8 @@ export function addrBytes(a: string): Buffer | undefined {
   return undefined;
 }
 
-function addrText(b: Buffer): string {
+export function addrText(u: Uint8Array): string {
+  const b = Buffer.from(u);
   if (b.length === 4) return [...b].join('.');
   const parts: string[] = [];
   for (let i = 0; i < 16; i += 2) parts.push(b.readUInt16BE(i).toString(16));
@@ -31,7 +39,7 @@ function addrText(b: Buffer): string {
 }
 
 export function idFromSpec(s: IdSpec): IdPayload | undefined {
-  const base = { type: Payload.ID, protocol: 'protocol' in s ? s.protocol ?? 0 : 0, port: 'port' in s ? s.port ?? 0 : 0 } as const;
+  const base = { type: PayloadType.ID, protocol: 'protocol' in s ? s.protocol ?? 0 : 0, port: 'port' in s ? s.port ?? 0 : 0 } as const;
   switch (s.type) {
     case 'IPV4_ADDR':
     case 'IPV6_ADDR': {
@@ -56,11 +64,12 @@ export function idFromSpec(s: IdSpec): IdPayload | undefined {
 export const idForAddress = (address: string): IdPayload =>
   idFromSpec(net.isIPv6(address) ? { type: 'IPV6_ADDR', address } : { type: 'IPV4_ADDR', address: address })!;
 
-const maskBits = (m: Buffer): number => [...m].reduce((n, b) => n + b.toString(2).replace(/0/g, '').length, 0);
+const maskBits = (m: Uint8Array): number => [...m].reduce((n, b) => n + b.toString(2).replace(/0/g, '').length, 0);
 
 /** "192.0.2.0/24", "198.51.100.7/32", "fqdn/host.example" and, with a protocol, ":17/500". */
-export function idText(p: { idType: number; protocol: number; port: number; data: Buffer }): string {
+export function idText(p: { idType: number; protocol: number; port: number; data: Uint8Array }): string {
   let s: string;
+  const data = Buffer.from(p.data);
   switch (p.idType) {
     case IdType.IPV4_ADDR:
     case IdType.IPV6_ADDR:
@@ -73,22 +82,22 @@ export function idText(p: { idType: number; protocol: number; port: number; data
       break;
     }
     case IdType.FQDN:
-      s = `fqdn/${p.data.toString('utf8')}`;
+      s = `fqdn/${data.toString('utf8')}`;
       break;
     case IdType.USER_FQDN:
-      s = `ufqdn/${p.data.toString('utf8')}`;
+      s = `ufqdn/${data.toString('utf8')}`;
       break;
     case IdType.KEY_ID:
-      s = `keyid/${p.data.toString('hex')}`;
+      s = `keyid/${data.toString('hex')}`;
       break;
     default:
-      s = `id${p.idType}/${p.data.toString('hex')}`;
+      s = `id${p.idType}/${data.toString('hex')}`;
   }
   return p.protocol ? `${s}:${p.protocol}/${p.port}` : s;
 }
 
-export const sameId = (a: { idType: number; protocol: number; port: number; data: Buffer }, b: IdPayload): boolean =>
-  a.idType === b.idType && a.protocol === b.protocol && a.port === b.port && a.data.equals(b.data);
+export const sameId = (a: { idType: number; protocol: number; port: number; data: Uint8Array }, b: IdPayload): boolean =>
+  a.idType === b.idType && a.protocol === b.protocol && a.port === b.port && Buffer.from(a.data).equals(b.data);
 
 /** The ID payload body bytes that go into HASH_I/HASH_R and Quick Mode hashes. */
 export function idBody(p: IdPayload): Buffer {

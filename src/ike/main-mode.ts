@@ -1,27 +1,27 @@
 // Main Mode (identity protection, RFC 2409 5) with pre-shared keys, both roles.
 // Steps follow MAIN_MODE in scripts.ts: SA / SA / KE,NONCE / KE,NONCE / ID,HASH / ID,HASH.
-import type { CertAuth, PeerConfig } from './config.js';
+import type { CertAuth, PeerConfig, Phase1Policy } from './config.js';
 import { derivePhase1, KEY_LOG_LEVEL, phase1Cipher } from '../crypto/index.js';
 import { dhCreate } from './crypto-adapter.js';
 import type { IkeEngine } from './engine.js';
 import { idBody, idForAddress, idFromSpec, idText, sameId, type IdPayload } from './ids.js';
-import { buildMessage, openMessage } from './message.js';
+import { bodyOf, buildMessage, encodeChain, openMessage, type Header } from './message.js';
 import { sendUnprotectedNotify } from './informational.js';
 import { checkNatD, natDetected, natDPayloads, natTVendorIds, pickNatT, vendorIdFor } from './nat-t.js';
 import { dpdVendorId, peerAnnouncesDpd } from './dpd.js';
-import { DOI_IPSEC, Exchange, IkeAuth, Notify, Payload, Proto, SIT_IDENTITY_ONLY } from './numbers.js';
 import { acceptPhase1Reply, choosePhase1, phase1Proposal } from './proposals.js';
 import { newXmit, type IsakmpSa } from './sa.js';
+import { ownBytes } from './rng.js';
 import { MAIN_MODE, checkStep } from './scripts.js';
 import { endpointKey, refuse, type Endpoint, type Refusal } from './types.js';
-import { encodePayloads, encodeSaBody, payloadsOf, type DecodedPayload, type Header, type PayloadBody } from './wire.js';
+import { findPayloads, type Payload, type PayloadOf, type SaPayload } from '../isakmp/index.js';
+import { PayloadType, NotifyType, ProtocolId, ExchangeType, IkeAuthMethod, Doi, Situation } from '../isakmp/numbers.js';
 
 export const NONCE_LEN = 20;
 
-export function send(e: IkeEngine, sa: IsakmpSa, payloads: PayloadBody[], encrypt: boolean, awaitReply: boolean): void {
-  const { bytes } = encodePayloads(payloads);
-  const exchange = sa.exchange === 'aggressive' ? Exchange.AGGRESSIVE : Exchange.ID_PROT;
-  const m = buildMessage({ icookie: sa.icookie, rcookie: sa.rcookie, exchange, messageId: 0 }, payloads[0]!.type, bytes, encrypt ? sa.keys : undefined);
+export function send(e: IkeEngine, sa: IsakmpSa, payloads: Payload[], encrypt: boolean, awaitReply: boolean): void {
+  const exchange = sa.exchange === 'aggressive' ? ExchangeType.AGGRESSIVE : ExchangeType.ID_PROT;
+  const m = buildMessage({ icookie: sa.icookie, rcookie: sa.rcookie, exchange, messageId: 0 }, payloads, encrypt ? sa.keys : undefined);
   e.sendTracked(sa.xmit, { from: sa.local, to: sa.remote, data: m.data, plain: m.plain }, awaitReply);
 }
 
@@ -34,10 +34,11 @@ export function mainModeInitiate(e: IkeEngine, peer: PeerConfig, pending: string
   };
   e.sas.set(sa.icookie.toString('hex'), sa);
   const proposal = phase1Proposal(peer.transforms);
-  sa.saiB = encodeSaBody(DOI_IPSEC, SIT_IDENTITY_ONLY, [proposal]);
+  // SAi_b: the SA payload body exactly as we send it.
+  sa.saiB = encodeChain([{ type: PayloadType.SA, doi: Doi.IPSEC, situation: Situation.IDENTITY_ONLY, proposals: [proposal] }]).subarray(4);
   e.log('exchange', 10, `starting Main Mode with ${peer.name} ${endpointKey(remote)}`);
   send(e, sa, [
-    { type: Payload.SA, doi: DOI_IPSEC, situation: SIT_IDENTITY_ONLY, proposals: [proposal] },
+    { type: PayloadType.SA, doi: Doi.IPSEC, situation: Situation.IDENTITY_ONLY, proposals: [proposal] },
     ...(e.natTPort ? natTVendorIds() : []),
     dpdVendorId(),
   ], false, true);
@@ -51,14 +52,14 @@ export function peerFor(e: IkeEngine, from: Endpoint): PeerConfig | undefined {
   return e.config.defaultPeer ? e.peerByName(e.config.defaultPeer) : undefined;
 }
 
-export function one<T extends PayloadBody>(ps: DecodedPayload[], type: number): T & DecodedPayload {
-  return payloadsOf<T>({ payloads: ps }, type)[0]!;
+export function one<T extends number>(ps: Payload[], type: T): PayloadOf<T> {
+  return findPayloads(ps, type)[0]!;
 }
 
 /** Entry for every ID_PROT datagram; `sa` is the SA its initiator cookie names, if any. */
 export function mainModeReceive(e: IkeEngine, sa: IsakmpSa | undefined, h: Header, datagram: Uint8Array, from: Endpoint, to: Endpoint): void {
   if (!sa) {
-    if (!h.rcookie.every((b) => b === 0)) {
+    if (!h.rspi.every((b) => b === 0)) {
       e.drop('invalid_cookie');
       return;
     }
@@ -80,7 +81,7 @@ export function mainModeReceive(e: IkeEngine, sa: IsakmpSa | undefined, h: Heade
     e.drop('unexpected-message');
     return;
   }
-  if (sa.initiator && sa.step === 1) sa.rcookie = Buffer.from(h.rcookie);
+  if (sa.initiator && sa.step === 1) sa.rcookie = ownBytes(h.rspi);
   const encrypted = (h.flags & 1) !== 0;
   const opened = openMessage(h, datagram, encrypted ? sa.keys : undefined);
   if ('notify' in opened) {
@@ -108,7 +109,7 @@ export function mainModeReceive(e: IkeEngine, sa: IsakmpSa | undefined, h: Heade
 }
 
 function responderStart(e: IkeEngine, h: Header, datagram: Uint8Array, from: Endpoint, to: Endpoint): void {
-  if (!e.mayOpenHalfOpen()) return;
+  if (!e.mayOpenHalfOpen(from)) return;
   if (h.flags & 1) {
     e.drop('encrypted-first-message');
     return;
@@ -130,15 +131,15 @@ function responderStart(e: IkeEngine, h: Header, datagram: Uint8Array, from: End
     return;
   }
   const sa: IsakmpSa = {
-    serial: e.newSerial(), icookie: Buffer.from(h.icookie), rcookie: e.random(8), initiator: false, peer, exchange: 'main',
+    serial: e.newSerial(), icookie: ownBytes(h.ispi), rcookie: e.random(8), initiator: false, peer, exchange: 'main',
     local: to, remote: from, state: 'SA', step: 2, offered: peer.transforms,
     xmit: newXmit(e.now), createdAt: e.now, pending: [], usedMessageIds: new Set(),
   };
-  const sap = one<Extract<PayloadBody, { situation: number }>>(opened.payloads, Payload.SA);
+  const sap = one(opened.payloads, PayloadType.SA);
   let r: Refusal | undefined;
-  const choice = sap.doi !== DOI_IPSEC || sap.situation !== SIT_IDENTITY_ONLY ? undefined : choosePhase1(sap.proposals, peer.transforms, authMethodsFor(e, peer));
-  if (sap.doi !== DOI_IPSEC) r = refuse('DOI_NOT_SUPPORTED', `DOI ${sap.doi}`);
-  else if (sap.situation !== SIT_IDENTITY_ONLY) r = refuse('SITUATION_NOT_SUPPORTED', `situation ${sap.situation}`);
+  const choice = sap.doi !== Doi.IPSEC || sap.situation !== Situation.IDENTITY_ONLY ? undefined : choosePhase1(sap.proposals, peer.transforms, authMethodsFor(e, peer));
+  if (sap.doi !== Doi.IPSEC) r = refuse('DOI_NOT_SUPPORTED', `DOI ${sap.doi}`);
+  else if (sap.situation !== Situation.IDENTITY_ONLY) r = refuse('SITUATION_NOT_SUPPORTED', `situation ${sap.situation}`);
   else if (!choice) r = refuse('NO_PROPOSAL_CHOSEN', `no acceptable transform among ${sap.proposals.reduce((n, p) => n + p.transforms.length, 0)} offered by ${peer.name}`);
   if (r || !choice) {
     e.stats.failures++;
@@ -148,17 +149,18 @@ function responderStart(e: IkeEngine, h: Header, datagram: Uint8Array, from: End
     return;
   }
   sa.transform = choice.chosen;
-  sa.saiB = Buffer.from(sap.body);
+  sa.saiB = Buffer.from(bodyOf(sap));
   const natT = e.natTPort ? pickNatT(opened.payloads) : undefined;
   if (natT) sa.natT = natT;
   sa.dpd = { peerSupports: peerAnnouncesDpd(opened.payloads), seq: 0, tries: 0 };
   e.sas.set(sa.icookie.toString('hex'), sa);
+  e.openedHalfOpen(sa);
   e.remember(sa.xmit, datagram);
   e.log('exchange', 10, `Main Mode from ${peer.name} ${endpointKey(from)}: transform chosen`);
   const prop = sap.proposals.find((p) => p.transforms.includes(choice.transform))!;
   send(e, sa, [{
-    type: Payload.SA, doi: DOI_IPSEC, situation: SIT_IDENTITY_ONLY,
-    proposals: [{ num: prop.num, protocol: Proto.ISAKMP, spi: Buffer.alloc(0), transforms: [choice.transform] }],
+    type: PayloadType.SA, doi: Doi.IPSEC, situation: Situation.IDENTITY_ONLY,
+    proposals: [{ number: prop.number, protocol: ProtocolId.ISAKMP, spi: new Uint8Array(0), transforms: [choice.transform] }],
   }, ...(sa.natT ? [vendorIdFor(sa.natT)] : []), dpdVendorId()], false, true);
 }
 
@@ -172,10 +174,13 @@ export function keyExchange(e: IkeEngine, sa: IsakmpSa, peerKe: Buffer): Refusal
   if (!cipher.ok) return refuse(cipher.error.notify, cipher.error.reason);
   if (sa.initiator) sa.gxr = peerKe;
   else sa.gxi = peerKe;
+  // Plain Uint8Array copies: the keys object keeps some inputs (`.slice()` of a Buffer is a view, which
+  // would pin a whole 8 KiB pool slab for as long as the ISAKMP SA lives).
+  const u = (b: Uint8Array): Uint8Array => new Uint8Array(b);
   const keys = derivePhase1({
-    hash: t.hash, cipher: cipher.value, auth: t.auth === IkeAuth.RSA_SIG ? 'signature' : 'psk',
-    ...(sa.peer.psk && t.auth !== IkeAuth.RSA_SIG ? { psk: sa.peer.psk } : {}), gxy: gxy.value, gxi: sa.gxi!, gxr: sa.gxr!,
-    ckyI: sa.icookie, ckyR: sa.rcookie, niB: sa.ni!, nrB: sa.nr!,
+    hash: t.hash, cipher: cipher.value, auth: t.auth === IkeAuthMethod.RSA_SIG ? 'signature' : 'psk',
+    ...(sa.peer.psk && t.auth !== IkeAuthMethod.RSA_SIG ? { psk: sa.peer.psk } : {}), gxy: u(gxy.value), gxi: u(sa.gxi!), gxr: u(sa.gxr!),
+    ckyI: u(sa.icookie), ckyR: u(sa.rcookie), niB: u(sa.ni!), nrB: u(sa.nr!),
   });
   if (!keys.ok) return refuse(keys.error.notify, keys.error.reason);
   sa.keys = keys.value;
@@ -185,9 +190,9 @@ export function keyExchange(e: IkeEngine, sa: IsakmpSa, peerKe: Buffer): Refusal
 }
 
 /** KE and nonce of a phase 1 message; the KE length is checked with the group when it is used. */
-export function checkKeNonce(ps: DecodedPayload[]): { ke: Buffer; nonce: Buffer } | Refusal {
-  const ke = one<{ type: number; data: Buffer }>(ps, Payload.KE).data;
-  const nonce = one<{ type: number; data: Buffer }>(ps, Payload.NONCE).data;
+export function checkKeNonce(ps: Payload[]): { ke: Buffer; nonce: Buffer } | Refusal {
+  const ke = Buffer.from(one(ps, PayloadType.KEY_EXCH).data);
+  const nonce = Buffer.from(one(ps, PayloadType.NONCE).data);
   if (nonce.length < 8 || nonce.length > 256) return refuse('PAYLOAD_MALFORMED', `nonce of ${nonce.length} bytes`);
   return { ke, nonce };
 }
@@ -197,49 +202,51 @@ export function ownId(sa: IsakmpSa): IdPayload {
 }
 
 /** The ID the peer must present: Remote-ID if configured, else its address when the peer section names one. */
-function checkPeerId(sa: IsakmpSa, got: IdPayload): Refusal | undefined {
+export function checkPeerId(sa: IsakmpSa, got: IdPayload): Refusal | undefined {
   const want = sa.peer.remoteId ? idFromSpec(sa.peer.remoteId) : sa.peer.address ? idForAddress(sa.remote.address) : undefined;
   if (want && !sameId(got, want)) return refuse('INVALID_ID_INFORMATION', `peer ID ${idText(got)} is not the expected ${idText(want)}`);
   return undefined;
 }
 
-export function authPayloads(sa: IsakmpSa, forInitiator: boolean, certAuth?: CertAuth): PayloadBody[] | Refusal {
+export function authPayloads(sa: IsakmpSa, forInitiator: boolean, certAuth?: CertAuth): Payload[] | Refusal {
   const id = ownId(sa);
   const h = Buffer.from(forInitiator ? sa.keys!.hashI(sa.saiB!, idBody(id)) : sa.keys!.hashR(sa.saiB!, idBody(id)));
   if (forInitiator) sa.idI = idText(id);
   else sa.idR = idText(id);
-  if (sa.transform?.auth !== IkeAuth.RSA_SIG) return [id, { type: Payload.HASH, data: h }];
+  if (sa.transform?.auth !== IkeAuthMethod.RSA_SIG) return [id, { type: PayloadType.HASH, data: h }];
   // RSA_SIG: our certificate(s), then the hash signed with our key (RFC 2409 5.1).
   const sig = certAuth?.sign(h, id);
   if (!sig) return refuse('AUTHENTICATION_FAILED', `no private key and certificate for our ID ${idText(id)}`);
-  const certs: PayloadBody[] = (certAuth?.certificates(id) ?? []).map((c) => ({ type: Payload.CERT, data: Buffer.concat([Buffer.from([c.encoding]), c.data]) }));
-  return [id, ...certs, { type: Payload.SIG, data: Buffer.from(sig) }];
+  const certs: Payload[] = (certAuth?.certificates(id) ?? []).map((c) => ({ type: PayloadType.CERT, encoding: c.encoding, data: c.data }));
+  return [id, ...certs, { type: PayloadType.SIG, data: Buffer.from(sig) }];
 }
 
 /** CERT_REQ payloads for messages 3 and 4 when certificates authenticate. */
-export function certRequestPayloads(sa: IsakmpSa, certAuth?: CertAuth): PayloadBody[] {
-  if (sa.transform?.auth !== IkeAuth.RSA_SIG || !certAuth) return [];
-  return certAuth.certRequests().map((c) => ({ type: Payload.CR, data: Buffer.concat([Buffer.from([c.encoding]), c.data]) }));
+export function certRequestPayloads(sa: IsakmpSa, certAuth?: CertAuth): Payload[] {
+  if (sa.transform?.auth !== IkeAuthMethod.RSA_SIG || !certAuth) return [];
+  return certAuth.certRequests().map((c) => ({ type: PayloadType.CERT_REQ, encoding: c.encoding, data: c.data }));
 }
 
 /** Authentication methods this peer can use with us. */
 export function authMethodsFor(e: IkeEngine, peer: PeerConfig): Set<number> {
   const s = new Set<number>();
-  if (peer.psk) s.add(IkeAuth.PRE_SHARED);
-  if (e.config.certAuth) s.add(IkeAuth.RSA_SIG);
+  if (peer.psk) s.add(IkeAuthMethod.PRE_SHARED);
+  if (e.config.certAuth) s.add(IkeAuthMethod.RSA_SIG);
   return s;
 }
 
 export function verifyAuth(
-  sa: IsakmpSa, ps: DecodedPayload[], fromInitiator: boolean, idFromEarlier?: IdPayload & { body: Buffer }, certAuth?: CertAuth,
+  sa: IsakmpSa, ps: Payload[], fromInitiator: boolean, idFromEarlier?: IdPayload, certAuth?: CertAuth, phase1Policy?: Phase1Policy,
 ): Refusal | undefined {
-  const id = idFromEarlier ?? one<IdPayload>(ps, Payload.ID);
-  const want = Buffer.from(fromInitiator ? sa.keys!.hashI(sa.saiB!, id.body) : sa.keys!.hashR(sa.saiB!, id.body));
-  if (sa.transform?.auth === IkeAuth.RSA_SIG) {
-    const sigP = payloadsOf<{ type: number; data: Buffer }>({ payloads: ps }, Payload.SIG)[0];
+  const id = idFromEarlier ?? one(ps, PayloadType.ID);
+  // IDii_b / IDir_b: the ID payload body as the peer sent it.
+  const idB = bodyOf(id);
+  const want = Buffer.from(fromInitiator ? sa.keys!.hashI(sa.saiB!, idB) : sa.keys!.hashR(sa.saiB!, idB));
+  if (sa.transform?.auth === IkeAuthMethod.RSA_SIG) {
+    const sigP = findPayloads(ps, PayloadType.SIG)[0];
     if (!sigP || !certAuth) return refuse('AUTHENTICATION_FAILED', 'RSA_SIG negotiated but no signature (or no certificates configured)');
-    const certs = payloadsOf<{ type: number; data: Buffer }>({ payloads: ps }, Payload.CERT)
-      .filter((c) => c.data.length > 1).map((c) => ({ encoding: c.data[0]!, data: c.data.subarray(1) }));
+    const certs = findPayloads(ps, PayloadType.CERT)
+      .filter((c) => c.data.length > 0).map((c) => ({ encoding: c.encoding, data: c.data }));
     const expected = sa.peer.remoteId ? idFromSpec(sa.peer.remoteId) : undefined;
     const v = certAuth.verify({ certs, id, hash: want, signature: sigP.data, ...(expected ? { expectedId: expected } : {}) });
     if (!v.ok) return refuse(v.notify, v.reason);
@@ -247,7 +254,7 @@ export function verifyAuth(
     sa.credentials = v.credentials;
     sa.peerCert = v.subject;
   } else {
-    const hashP = payloadsOf<{ type: number; data: Buffer }>({ payloads: ps }, Payload.HASH)[0];
+    const hashP = findPayloads(ps, PayloadType.HASH)[0];
     if (!hashP) return refuse('AUTHENTICATION_FAILED', 'a signature where a pre-shared key hash was expected');
     const bad = checkPeerId(sa, id);
     if (bad) return bad;
@@ -255,15 +262,26 @@ export function verifyAuth(
   }
   if (fromInitiator) sa.idI = idText(id);
   else sa.idR = idText(id);
-  sa.peerId = { type: Payload.ID, idType: id.idType, protocol: id.protocol, port: id.port, data: Buffer.from(id.data) };
-  return undefined;
+  sa.peerId = { type: PayloadType.ID, idType: id.idType, protocol: id.protocol, port: id.port, data: ownBytes(id.data) };
+  return phase1PolicyCheck(sa, phase1Policy);
 }
 
-function initiatorStep(e: IkeEngine, sa: IsakmpSa, ps: DecodedPayload[], from: Endpoint, to: Endpoint): Refusal | undefined {
+/** The optional Phase 1 policy (`[General] Phase1-policy=yes`): the authenticated peer must also be allowed. */
+function phase1PolicyCheck(sa: IsakmpSa, policy: Phase1Policy | undefined): Refusal | undefined {
+  if (!policy) return undefined;
+  const d = policy({
+    peer: sa.peer.name, exchange: sa.exchange, group: sa.transform!.group, localAddress: sa.local.address, remoteAddress: sa.remote.address,
+    remoteId: sa.peerId!, initiator: sa.initiator,
+    ...(sa.principals ? { principals: sa.principals, credentials: sa.credentials ?? [] } : sa.peer.psk ? { psk: sa.peer.psk } : {}),
+  });
+  return d.allow ? undefined : refuse('AUTHENTICATION_FAILED', `phase 1 policy refused ${sa.peer.name}: ${d.reason}`);
+}
+
+function initiatorStep(e: IkeEngine, sa: IsakmpSa, ps: Payload[], from: Endpoint, to: Endpoint): Refusal | undefined {
   switch (sa.step) {
     case 1: {
-      const sap = one<Extract<PayloadBody, { situation: number }>>(ps, Payload.SA);
-      const t = acceptPhase1Reply(sap.proposals, sa.offered);
+      const sap = one(ps, PayloadType.SA);
+      const t = acceptPhase1Reply(sap.proposals, sa.offered ?? []);
       if (!t) return refuse('NO_PROPOSAL_CHOSEN', 'responder chose a transform we did not offer');
       sa.transform = t;
       const natT = e.natTPort ? pickNatT(ps) : undefined;
@@ -275,7 +293,7 @@ function initiatorStep(e: IkeEngine, sa: IsakmpSa, ps: DecodedPayload[], from: E
       sa.ni = e.random(NONCE_LEN);
       sa.step = 3;
       send(e, sa, [
-        { type: Payload.KE, data: sa.gxi }, { type: Payload.NONCE, data: sa.ni }, ...certRequestPayloads(sa, e.config.certAuth),
+        { type: PayloadType.KEY_EXCH, data: sa.gxi }, { type: PayloadType.NONCE, data: sa.ni }, ...certRequestPayloads(sa, e.config.certAuth),
         ...(sa.natT ? natDPayloads(sa) : []),
       ], false, true);
       return undefined;
@@ -294,11 +312,10 @@ function initiatorStep(e: IkeEngine, sa: IsakmpSa, ps: DecodedPayload[], from: E
       }
       sa.step = 5;
       // First contact with this peer as far as we know: tell it to drop whatever it kept from before.
-      const known = [...e.sas.values()].some((o) => o !== sa && o.remote.address === sa.remote.address) ||
-        [...e.ipsec.values()].some((x) => x.spec.remote.address === sa.remote.address);
-      const ic: PayloadBody[] = known ? [] : [{
-        type: Payload.N, doi: DOI_IPSEC, protocol: Proto.ISAKMP, spi: Buffer.concat([sa.icookie, sa.rcookie]),
-        notifyType: Notify.INITIAL_CONTACT, data: Buffer.alloc(0),
+      const known = [...e.sasAt(sa.remote.address)].some((o) => o !== sa) || e.ipsecAt(sa.remote.address).length > 0;
+      const ic: Payload[] = known ? [] : [{
+        type: PayloadType.NOTIFY, doi: Doi.IPSEC, protocol: ProtocolId.ISAKMP, spi: Buffer.concat([sa.icookie, sa.rcookie]),
+        notifyType: NotifyType.INITIAL_CONTACT, data: Buffer.alloc(0),
       }];
       const auth = authPayloads(sa, true, e.config.certAuth);
       if ('notify' in auth) return auth;
@@ -306,7 +323,7 @@ function initiatorStep(e: IkeEngine, sa: IsakmpSa, ps: DecodedPayload[], from: E
       return undefined;
     }
     case 5: {
-      const bad = verifyAuth(sa, ps, false, undefined, e.config.certAuth);
+      const bad = verifyAuth(sa, ps, false, undefined, e.config.certAuth, e.config.phase1Policy);
       if (bad) return bad;
       sa.xmit.awaitingReply = false;
       sa.step = 6;
@@ -317,7 +334,7 @@ function initiatorStep(e: IkeEngine, sa: IsakmpSa, ps: DecodedPayload[], from: E
   return refuse('PAYLOAD_MALFORMED', `unexpected Main Mode step ${sa.step}`, 'silent');
 }
 
-function responderStep(e: IkeEngine, sa: IsakmpSa, ps: DecodedPayload[], from: Endpoint, to: Endpoint): Refusal | undefined {
+function responderStep(e: IkeEngine, sa: IsakmpSa, ps: Payload[], from: Endpoint, to: Endpoint): Refusal | undefined {
   switch (sa.step) {
     case 2: {
       const kn = checkKeNonce(ps);
@@ -332,19 +349,19 @@ function responderStep(e: IkeEngine, sa: IsakmpSa, ps: DecodedPayload[], from: E
       if (sa.natT) checkNatD(e, sa, ps, from, to);
       sa.step = 4;
       send(e, sa, [
-        { type: Payload.KE, data: sa.gxr }, { type: Payload.NONCE, data: sa.nr }, ...certRequestPayloads(sa, e.config.certAuth),
+        { type: PayloadType.KEY_EXCH, data: sa.gxr }, { type: PayloadType.NONCE, data: sa.nr }, ...certRequestPayloads(sa, e.config.certAuth),
         ...(sa.natT ? natDPayloads(sa) : []),
       ], false, true);
       return undefined;
     }
     case 4: {
-      const bad = verifyAuth(sa, ps, true, undefined, e.config.certAuth);
+      const bad = verifyAuth(sa, ps, true, undefined, e.config.certAuth, e.config.phase1Policy);
       if (bad) return bad;
       const auth = authPayloads(sa, false, e.config.certAuth);
       if ('notify' in auth) return auth;
       sa.step = 6;
       send(e, sa, auth, true, false);
-      if (ps.some((p) => p.type === Payload.N && (p as unknown as { notifyType: number }).notifyType === Notify.INITIAL_CONTACT)) e.initialContact(sa);
+      if (ps.some((p) => p.type === PayloadType.NOTIFY && (p as unknown as { notifyType: number }).notifyType === NotifyType.INITIAL_CONTACT)) e.initialContact(sa);
       e.phase1Done(sa);
       return undefined;
     }

@@ -2,11 +2,19 @@
 // initiator's order (RFC 2408 4.2), and echoes that transform unchanged.
 import type { IpsecSuite, IpsecTransform, Phase1Transform } from './config.js';
 import { cipherName, cipherUsable, groupUsable, hashName, hashUsable } from './crypto-adapter.js';
-import {
-  EncapMode, EspId, IkeAttr, IkeAuth, IpsecAttr, IpsecAuth, KEY_IKE, LifeType, Proto,
-} from './numbers.js';
 import type { EspEncr, IntegAlg } from './types.js';
-import { attrNum, type Attr, type Proposal, type Transform } from './wire.js';
+import { attr, attrNumber, type DataAttribute as Attr, type Proposal, type Transform } from '../isakmp/index.js';
+import { ahLayout, espLayout } from '../crypto/index.js';
+import { u32 } from './ids.js';
+import { AhTransformId, ProtocolId, IkeAuthMethod, EncapsulationMode, IpsecAuthAlgorithm, EspTransformId, IsakmpTransformId, IkeAttr, IpsecAttr, LifeType } from '../isakmp/numbers.js';
+
+/** The numeric value of the first attribute of a type (TV, or TLV up to 6 bytes). */
+export function attrNum(attrs: readonly Attr[], type: number): number | undefined {
+  const a = attrs.find((x) => x.type === type);
+  if (!a) return undefined;
+  const v = attrNumber(a);
+  return typeof v === 'number' ? v : undefined;
+}
 
 // ---------- phase 1 ----------
 
@@ -25,31 +33,31 @@ export function phase1Attrs(t: Phase1Transform): Attr[] {
 
 export function phase1Proposal(ts: Phase1Transform[]): Proposal {
   return {
-    num: 1, protocol: Proto.ISAKMP, spi: Buffer.alloc(0),
-    transforms: ts.map((t, i) => ({ num: i + 1, id: KEY_IKE, attrs: phase1Attrs(t) })),
+    number: 1, protocol: ProtocolId.ISAKMP, spi: new Uint8Array(0),
+    transforms: ts.map((t, i) => ({ number: i + 1, id: IsakmpTransformId.KEY_IKE, attributes: phase1Attrs(t) })),
   };
 }
 
 /** Reads a received phase 1 transform; undefined when it uses something we do not implement. */
 export function readPhase1Transform(t: Transform): Phase1Transform | undefined {
-  if (t.id !== KEY_IKE) return undefined;
+  if (t.id !== IsakmpTransformId.KEY_IKE) return undefined;
   const known = new Set<number>([
     IkeAttr.ENCRYPTION_ALGORITHM, IkeAttr.HASH_ALGORITHM, IkeAttr.AUTHENTICATION_METHOD, IkeAttr.GROUP_DESCRIPTION,
     IkeAttr.LIFE_TYPE, IkeAttr.LIFE_DURATION, IkeAttr.KEY_LENGTH,
   ]);
-  if (t.attrs.some((a) => !known.has(a.type))) return undefined;
-  const encr = attrNum(t.attrs, IkeAttr.ENCRYPTION_ALGORITHM);
-  const hash = attrNum(t.attrs, IkeAttr.HASH_ALGORITHM);
-  const auth = attrNum(t.attrs, IkeAttr.AUTHENTICATION_METHOD);
-  const group = attrNum(t.attrs, IkeAttr.GROUP_DESCRIPTION);
+  if (t.attributes.some((a) => !known.has(a.type))) return undefined;
+  const encr = attrNum(t.attributes, IkeAttr.ENCRYPTION_ALGORITHM);
+  const hash = attrNum(t.attributes, IkeAttr.HASH_ALGORITHM);
+  const auth = attrNum(t.attributes, IkeAttr.AUTHENTICATION_METHOD);
+  const group = attrNum(t.attributes, IkeAttr.GROUP_DESCRIPTION);
   if (encr === undefined || hash === undefined || auth === undefined || group === undefined) return undefined;
-  const keyLength = attrNum(t.attrs, IkeAttr.KEY_LENGTH);
+  const keyLength = attrNum(t.attributes, IkeAttr.KEY_LENGTH);
   if (!cipherUsable(encr, keyLength) || !hashUsable(hash) || !groupUsable(group)) return undefined;
   let lifeSeconds = 28800;
   // LIFE_TYPE/LIFE_DURATION come in pairs; only the seconds lifetime is tracked.
-  for (let i = 0; i < t.attrs.length; i++) {
-    if (t.attrs[i]!.type === IkeAttr.LIFE_TYPE && attrNum([t.attrs[i]!], IkeAttr.LIFE_TYPE) === LifeType.SECONDS) {
-      const d = t.attrs[i + 1];
+  for (let i = 0; i < t.attributes.length; i++) {
+    if (t.attributes[i]!.type === IkeAttr.LIFE_TYPE && attrNum([t.attributes[i]!], IkeAttr.LIFE_TYPE) === LifeType.SECONDS) {
+      const d = t.attributes[i + 1];
       if (d?.type === IkeAttr.LIFE_DURATION) lifeSeconds = attrNum([d], IkeAttr.LIFE_DURATION) ?? lifeSeconds;
     }
   }
@@ -65,7 +73,7 @@ const samePhase1 = (a: Phase1Transform, b: Phase1Transform): boolean =>
  * among the authentication methods we can do for this peer (default: pre-shared keys).
  */
 export function choosePhase1(
-  offer: Proposal[], mine: Phase1Transform[], auths: ReadonlySet<number> = new Set([IkeAuth.PRE_SHARED]),
+  offer: Proposal[], mine: Phase1Transform[], auths: ReadonlySet<number> = new Set([IkeAuthMethod.PRE_SHARED]),
 ): { transform: Transform; chosen: Phase1Transform } | undefined {
   for (const p of offer) {
     for (const t of p.transforms) {
@@ -88,112 +96,210 @@ export function acceptPhase1Reply(reply: Proposal[], offered: Phase1Transform[])
 }
 
 // ---------- phase 2 ----------
+// A suite is one proposal number; its transforms may belong to ESP and AH, which then go out as one
+// proposal payload per protocol under the same number (an AH+ESP bundle, RFC 2408 4.2, as isakmpd does).
+// Sizes and validity come from the algorithm registry in src/crypto (espLayout/ahLayout).
 
-const ESP_ID: Record<EspEncr, number> = { 'aes-cbc': EspId.AES, '3des-cbc': EspId['3DES'], null: EspId.NULL };
-const ESP_BY_ID: Record<number, EspEncr> = { [EspId.AES]: 'aes-cbc', [EspId['3DES']]: '3des-cbc', [EspId.NULL]: 'null' };
-const INTEG_ID: Record<IntegAlg, number> = {
-  'hmac-md5': IpsecAuth.HMAC_MD5, 'hmac-sha1': IpsecAuth.HMAC_SHA, 'hmac-sha2-256': IpsecAuth.HMAC_SHA2_256,
-  'hmac-sha2-384': IpsecAuth.HMAC_SHA2_384, 'hmac-sha2-512': IpsecAuth.HMAC_SHA2_512,
+export type IpsecProto = 'esp' | 'ah';
+export const protoOf = (t: IpsecTransform): IpsecProto => t.protocol ?? 'esp';
+const PROTO_ID: Record<IpsecProto, number> = { esp: ProtocolId.IPSEC_ESP, ah: ProtocolId.IPSEC_AH };
+const PROTO_BY_ID: Record<number, IpsecProto> = { [ProtocolId.IPSEC_ESP]: 'esp', [ProtocolId.IPSEC_AH]: 'ah' };
+
+const ESP_ID: Record<EspEncr, number> = {
+  'aes-cbc': EspTransformId.AES, '3des-cbc': EspTransformId['3DES'], null: EspTransformId.NULL, 'aes-ctr': EspTransformId.AES_CTR,
+  'aes-gcm-8': EspTransformId.AES_GCM_8, 'aes-gcm-12': EspTransformId.AES_GCM_12, 'aes-gcm-16': EspTransformId.AES_GCM_16,
+  'aes-gmac': EspTransformId.AES_GMAC,
+};
+const ESP_BY_ID: Record<number, EspEncr> = Object.fromEntries(Object.entries(ESP_ID).map(([k, v]) => [v, k as EspEncr]));
+const INTEG_ID: Record<Exclude<IntegAlg, 'none'>, number> = {
+  'hmac-md5': IpsecAuthAlgorithm.HMAC_MD5, 'hmac-sha1': IpsecAuthAlgorithm.HMAC_SHA, 'hmac-sha2-256': IpsecAuthAlgorithm.HMAC_SHA2_256,
+  'hmac-sha2-384': IpsecAuthAlgorithm.HMAC_SHA2_384, 'hmac-sha2-512': IpsecAuthAlgorithm.HMAC_SHA2_512,
 };
 const INTEG_BY_ID: Record<number, IntegAlg> = Object.fromEntries(Object.entries(INTEG_ID).map(([k, v]) => [v, k as IntegAlg]));
-export const INTEG_KEY_BYTES: Record<IntegAlg, number> = {
-  'hmac-md5': 16, 'hmac-sha1': 20, 'hmac-sha2-256': 32, 'hmac-sha2-384': 48, 'hmac-sha2-512': 64,
+/** AH transform IDs name the same algorithms as the AUTHENTICATION_ALGORITHM values (RFC 2407 4.4.3). */
+const AH_ID: Record<Exclude<IntegAlg, 'none'>, number> = {
+  'hmac-md5': AhTransformId.MD5, 'hmac-sha1': AhTransformId.SHA, 'hmac-sha2-256': AhTransformId.SHA2_256,
+  'hmac-sha2-384': AhTransformId.SHA2_384, 'hmac-sha2-512': AhTransformId.SHA2_512,
 };
-export const espKeyBytes = (encr: EspEncr, keyLength?: number): number | undefined =>
-  encr === 'null' ? 0 : encr === '3des-cbc' ? (keyLength === undefined || keyLength === 192 ? 24 : undefined)
-    : keyLength === undefined ? 16 : [128, 192, 256].includes(keyLength) ? keyLength / 8 : undefined;
+const AH_BY_ID: Record<number, IntegAlg> = Object.fromEntries(Object.entries(AH_ID).map(([k, v]) => [v, k as IntegAlg]));
+
+/** Transforms whose KEY_LENGTH is variable (AES family): 128 bits when the attribute is absent. */
+const variableKey = (encr: EspEncr): boolean => encr.startsWith('aes-');
+const keyBitsOf = (t: IpsecTransform): number | undefined =>
+  protoOf(t) === 'ah' ? undefined : (t.keyLength ?? (variableKey(t.encr) ? 128 : undefined));
+
+/**
+ * KEYMAT bytes for one SA of this transform: the encryption key with its salt (CTR/GCM/GMAC, RFC 3686 5.1,
+ * RFC 4106 8.1, as the data plane takes it), then the integrity key. Undefined when the registry refuses it.
+ */
+export function keySizes(t: IpsecTransform): { enc: number; auth: number; keyBits: number } | undefined {
+  if (protoOf(t) === 'ah') {
+    if (t.integ === 'none') return undefined;
+    const l = ahLayout(AH_ID[t.integ], INTEG_ID[t.integ]);
+    return l.ok ? { enc: 0, auth: l.value.integKeyBytes, keyBits: 0 } : undefined;
+  }
+  const l = espLayout(ESP_ID[t.encr], keyBitsOf(t), t.integ === 'none' ? undefined : INTEG_ID[t.integ]);
+  if (!l.ok) return undefined;
+  return { enc: l.value.encKeyBytes + l.value.saltBytes, auth: l.value.integKeyBytes, keyBits: l.value.encKeyBytes * 8 };
+}
 
 /** ENCAPSULATION_MODE for a mode, with UDP encapsulation when NAT-T is in use (RFC 3947 5.1 or the drafts). */
 export function encapValue(mode: 'tunnel' | 'transport', natT?: 'rfc' | 'draft'): number {
-  if (!natT) return mode === 'tunnel' ? EncapMode.TUNNEL : EncapMode.TRANSPORT;
-  if (natT === 'rfc') return mode === 'tunnel' ? EncapMode.UDP_ENCAP_TUNNEL : EncapMode.UDP_ENCAP_TRANSPORT;
-  return mode === 'tunnel' ? EncapMode.UDP_ENCAP_TUNNEL_DRAFT : EncapMode.UDP_ENCAP_TRANSPORT_DRAFT;
+  if (!natT) return mode === 'tunnel' ? EncapsulationMode.TUNNEL : EncapsulationMode.TRANSPORT;
+  if (natT === 'rfc') return mode === 'tunnel' ? EncapsulationMode.UDP_ENCAP_TUNNEL : EncapsulationMode.UDP_ENCAP_TRANSPORT;
+  return mode === 'tunnel' ? EncapsulationMode.UDP_ENCAP_TUNNEL_DRAFT : EncapsulationMode.UDP_ENCAP_TRANSPORT_DRAFT;
 }
 const MODE_BY_ENCAP: Record<number, { mode: 'tunnel' | 'transport'; udp: boolean }> = {
-  [EncapMode.TUNNEL]: { mode: 'tunnel', udp: false }, [EncapMode.TRANSPORT]: { mode: 'transport', udp: false },
-  [EncapMode.UDP_ENCAP_TUNNEL]: { mode: 'tunnel', udp: true }, [EncapMode.UDP_ENCAP_TRANSPORT]: { mode: 'transport', udp: true },
-  [EncapMode.UDP_ENCAP_TUNNEL_DRAFT]: { mode: 'tunnel', udp: true }, [EncapMode.UDP_ENCAP_TRANSPORT_DRAFT]: { mode: 'transport', udp: true },
+  [EncapsulationMode.TUNNEL]: { mode: 'tunnel', udp: false }, [EncapsulationMode.TRANSPORT]: { mode: 'transport', udp: false },
+  [EncapsulationMode.UDP_ENCAP_TUNNEL]: { mode: 'tunnel', udp: true }, [EncapsulationMode.UDP_ENCAP_TRANSPORT]: { mode: 'transport', udp: true },
+  [EncapsulationMode.UDP_ENCAP_TUNNEL_DRAFT]: { mode: 'tunnel', udp: true }, [EncapsulationMode.UDP_ENCAP_TRANSPORT_DRAFT]: { mode: 'transport', udp: true },
 };
 
-function ipsecAttrs(t: IpsecTransform, natT?: 'rfc' | 'draft'): Attr[] {
-  const a: Attr[] = [
-    { type: IpsecAttr.SA_LIFE_TYPE, value: LifeType.SECONDS },
-    { type: IpsecAttr.SA_LIFE_DURATION, value: t.lifeSeconds },
-  ];
-  if (t.pfsGroup) a.push({ type: IpsecAttr.GROUP_DESCRIPTION, value: t.pfsGroup });
-  a.push({ type: IpsecAttr.ENCAPSULATION_MODE, value: encapValue(t.mode, natT) });
-  a.push({ type: IpsecAttr.AUTHENTICATION_ALGORITHM, value: INTEG_ID[t.integ] });
-  if (t.keyLength) a.push({ type: IpsecAttr.KEY_LENGTH, value: t.keyLength });
+/** SA_LIFE_TYPE/SA_LIFE_DURATION pairs (RFC 2407 4.5): seconds, and kilobytes when set. */
+export function lifeAttrs(lifeSeconds: number, lifeKilobytes?: number): Attr[] {
+  const a = [attr(IpsecAttr.SA_LIFE_TYPE, LifeType.SECONDS), attr(IpsecAttr.SA_LIFE_DURATION, lifeSeconds)];
+  if (lifeKilobytes) a.push(attr(IpsecAttr.SA_LIFE_TYPE, LifeType.KILOBYTES), attr(IpsecAttr.SA_LIFE_DURATION, lifeKilobytes));
   return a;
 }
 
-export function phase2Proposals(suites: IpsecSuite[], spi: number, natT?: 'rfc' | 'draft'): Proposal[] {
-  const spiBuf = Buffer.alloc(4);
-  spiBuf.writeUInt32BE(spi >>> 0, 0);
-  return suites.map((s, i) => ({
-    num: i + 1, protocol: Proto.ESP, spi: spiBuf,
-    transforms: s.transforms.map((t, j) => ({ num: j + 1, id: ESP_ID[t.encr], attrs: ipsecAttrs(t, natT) })),
-  }));
+/** Reads SA_LIFE_TYPE/SA_LIFE_DURATION pairs; a type without its duration is ignored. */
+export function readLife(attrs: readonly Attr[]): { seconds?: number; kilobytes?: number } {
+  const out: { seconds?: number; kilobytes?: number } = {};
+  for (let i = 0; i + 1 < attrs.length; i++) {
+    if (attrs[i]!.type !== IpsecAttr.SA_LIFE_TYPE || attrs[i + 1]!.type !== IpsecAttr.SA_LIFE_DURATION) continue;
+    const type = attrNum([attrs[i]!], IpsecAttr.SA_LIFE_TYPE);
+    const d = attrNum([attrs[i + 1]!], IpsecAttr.SA_LIFE_DURATION);
+    if (d === undefined) continue;
+    if (type === LifeType.SECONDS) out.seconds = d;
+    else if (type === LifeType.KILOBYTES) out.kilobytes = d;
+  }
+  return out;
 }
 
-export function readIpsecTransform(t: Transform): IpsecTransform | undefined {
-  const encr = ESP_BY_ID[t.id];
-  if (!encr) return undefined;
-  const known = new Set<number>([
-    IpsecAttr.SA_LIFE_TYPE, IpsecAttr.SA_LIFE_DURATION, IpsecAttr.GROUP_DESCRIPTION, IpsecAttr.ENCAPSULATION_MODE,
-    IpsecAttr.AUTHENTICATION_ALGORITHM, IpsecAttr.KEY_LENGTH,
-  ]);
-  if (t.attrs.some((a) => !known.has(a.type))) return undefined;
-  const integ = INTEG_BY_ID[attrNum(t.attrs, IpsecAttr.AUTHENTICATION_ALGORITHM) ?? -1];
-  if (!integ) return undefined;
-  const m = MODE_BY_ENCAP[attrNum(t.attrs, IpsecAttr.ENCAPSULATION_MODE) ?? EncapMode.TUNNEL];
-  if (!m) return undefined;
-  const mode = m.mode;
-  const keyLength = attrNum(t.attrs, IpsecAttr.KEY_LENGTH);
-  if (espKeyBytes(encr, keyLength) === undefined) return undefined;
-  const pfsGroup = attrNum(t.attrs, IpsecAttr.GROUP_DESCRIPTION);
-  if (pfsGroup !== undefined && !groupUsable(pfsGroup)) return undefined;
-  let lifeSeconds = 28800;
-  for (let i = 0; i < t.attrs.length; i++) {
-    if (t.attrs[i]!.type === IpsecAttr.SA_LIFE_TYPE && attrNum([t.attrs[i]!], IpsecAttr.SA_LIFE_TYPE) === LifeType.SECONDS) {
-      const d = t.attrs[i + 1];
-      if (d?.type === IpsecAttr.SA_LIFE_DURATION) lifeSeconds = attrNum([d], IpsecAttr.SA_LIFE_DURATION) ?? lifeSeconds;
-    }
+function ipsecAttrs(t: IpsecTransform, natT?: 'rfc' | 'draft'): Attr[] {
+  const a: Attr[] = lifeAttrs(t.lifeSeconds, t.lifeKilobytes);
+  if (t.pfsGroup) a.push({ type: IpsecAttr.GROUP_DESCRIPTION, value: t.pfsGroup });
+  a.push({ type: IpsecAttr.ENCAPSULATION_MODE, value: encapValue(t.mode, natT) });
+  if (t.integ !== 'none') a.push({ type: IpsecAttr.AUTHENTICATION_ALGORITHM, value: INTEG_ID[t.integ] });
+  if (protoOf(t) === 'esp' && (t.keyLength || variableKey(t.encr))) a.push({ type: IpsecAttr.KEY_LENGTH, value: keyBitsOf(t)! });
+  if (t.esn) a.push({ type: IpsecAttr.EXTENDED_SEQ, value: 1 });
+  return a;
+}
+
+/** The protocols of a suite in the order they first appear (AH before ESP when written so). */
+export const suiteProtocols = (s: IpsecSuite): IpsecProto[] => [...new Set(s.transforms.map(protoOf))];
+
+/** Our offer: suite i is proposal number i+1, one proposal payload per protocol with that protocol's SPI. */
+export function phase2Proposals(suites: IpsecSuite[], spis: Partial<Record<IpsecProto, number>>, natT?: 'rfc' | 'draft'): Proposal[] {
+  return suites.flatMap((s, i) => suiteProtocols(s).map((proto) => ({
+    number: i + 1, protocol: PROTO_ID[proto], spi: u32(spis[proto] ?? 0),
+    transforms: s.transforms.filter((t) => protoOf(t) === proto)
+      .map((t, j) => ({ number: j + 1, id: proto === 'ah' ? AH_ID[t.integ as Exclude<IntegAlg, 'none'>] : ESP_ID[t.encr], attributes: ipsecAttrs(t, natT) })),
+  })));
+}
+
+const KNOWN_IPSEC_ATTRS = new Set<number>([
+  IpsecAttr.SA_LIFE_TYPE, IpsecAttr.SA_LIFE_DURATION, IpsecAttr.GROUP_DESCRIPTION, IpsecAttr.ENCAPSULATION_MODE,
+  IpsecAttr.AUTHENTICATION_ALGORITHM, IpsecAttr.KEY_LENGTH, IpsecAttr.EXTENDED_SEQ,
+]);
+
+/** A received ESP or AH transform as ours; undefined when it names something we cannot run. */
+export function readIpsecTransform(t: Transform, protocol: number = ProtocolId.IPSEC_ESP): IpsecTransform | undefined {
+  const proto = PROTO_BY_ID[protocol];
+  if (!proto) return undefined;
+  if (t.attributes.some((a) => !KNOWN_IPSEC_ATTRS.has(a.type))) return undefined;
+  const authAttr = attrNum(t.attributes, IpsecAttr.AUTHENTICATION_ALGORITHM);
+  let encr: EspEncr = 'null';
+  let integ: IntegAlg;
+  if (proto === 'ah') {
+    const a = AH_BY_ID[t.id];
+    if (!a || (authAttr !== undefined && INTEG_BY_ID[authAttr] !== a)) return undefined;
+    integ = a;
+  } else {
+    const e = ESP_BY_ID[t.id];
+    if (!e) return undefined;
+    encr = e;
+    integ = authAttr === undefined ? 'none' : (INTEG_BY_ID[authAttr] ?? ('unknown' as IntegAlg));
+    if (!(integ in INTEG_ID) && integ !== 'none') return undefined;
   }
-  return {
-    encr, integ, mode, lifeSeconds, ...(m.udp ? { udpEncap: true } : {}),
-    ...(keyLength !== undefined ? { keyLength } : {}), ...(pfsGroup !== undefined ? { pfsGroup } : {}),
+  const m = MODE_BY_ENCAP[attrNum(t.attributes, IpsecAttr.ENCAPSULATION_MODE) ?? EncapsulationMode.TUNNEL];
+  if (!m) return undefined;
+  const keyLength = attrNum(t.attributes, IpsecAttr.KEY_LENGTH);
+  const pfsGroup = attrNum(t.attributes, IpsecAttr.GROUP_DESCRIPTION);
+  if (pfsGroup !== undefined && !groupUsable(pfsGroup)) return undefined;
+  const esn = attrNum(t.attributes, IpsecAttr.EXTENDED_SEQ) === 1;
+  const life = readLife(t.attributes);
+  const r: IpsecTransform = {
+    ...(proto === 'ah' ? { protocol: 'ah' as const } : {}),
+    encr, integ, mode: m.mode, lifeSeconds: life.seconds ?? 28800, ...(life.kilobytes ? { lifeKilobytes: life.kilobytes } : {}),
+    ...(m.udp ? { udpEncap: true } : {}), ...(keyLength !== undefined ? { keyLength } : {}),
+    ...(pfsGroup !== undefined ? { pfsGroup } : {}), ...(esn ? { esn: true } : {}),
   };
+  return keySizes(r) ? r : undefined;
 }
 
 const sameIpsec = (a: IpsecTransform, b: IpsecTransform): boolean =>
-  a.encr === b.encr && a.integ === b.integ && a.mode === b.mode && (a.pfsGroup ?? 0) === (b.pfsGroup ?? 0) &&
-  (a.keyLength ?? (a.encr === 'aes-cbc' ? 128 : 0)) === (b.keyLength ?? (b.encr === 'aes-cbc' ? 128 : 0));
+  protoOf(a) === protoOf(b) && a.encr === b.encr && a.integ === b.integ && a.mode === b.mode &&
+  (a.pfsGroup ?? 0) === (b.pfsGroup ?? 0) && (keyBitsOf(a) ?? 0) === (keyBitsOf(b) ?? 0) && !!a.esn === !!b.esn;
 
-export interface Phase2Choice {
+/** The shorter of two lifetimes where set (0/undefined = none). */
+const minLife = (a?: number, b?: number): number | undefined => (a && b ? Math.min(a, b) : a || b || undefined);
+
+export interface Phase2Part {
+  protocol: IpsecProto;
   proposal: Proposal;
   transform: Transform;
   chosen: IpsecTransform;
   peerSpi: number;
+  /** Our configured lifetime was shorter than the offer: tell the initiator (RESPONDER-LIFETIME). */
+  shorterThanOffer: boolean;
 }
 
-/** Responder choice over ESP-only proposals (AH/IPComp bundles are declined). */
+export interface Phase2Choice {
+  number: number;
+  /** One part per protocol of the chosen proposal number, in the offer's order. */
+  parts: Phase2Part[];
+}
+
+/**
+ * Responder choice (RFC 2408 4.2): the first proposal number whose every protocol has a transform equal to
+ * one of a single configured suite with the same protocols; lifetimes are the shorter of offer and ours.
+ */
 export function choosePhase2(offer: Proposal[], suites: IpsecSuite[]): Phase2Choice | undefined {
-  const mine = suites.flatMap((s) => s.transforms);
-  for (const p of offer) {
-    if (p.protocol !== Proto.ESP || p.spi.length !== 4) continue;
-    for (const t of p.transforms) {
-      const r = readIpsecTransform(t);
-      if (!r) continue;
-      const m = mine.find((x) => sameIpsec(x, r));
-      if (m) return { proposal: p, transform: t, chosen: { ...r, lifeSeconds: Math.min(r.lifeSeconds, m.lifeSeconds) }, peerSpi: p.spi.readUInt32BE(0) };
+  const numbers = [...new Set(offer.map((p) => p.number))];
+  for (const n of numbers) {
+    const group = offer.filter((p) => p.number === n);
+    if (group.some((p) => !PROTO_BY_ID[p.protocol] || p.spi.length !== 4)) continue;
+    const protos = group.map((p) => PROTO_BY_ID[p.protocol]!);
+    if (new Set(protos).size !== protos.length) continue;
+    for (const s of suites) {
+      const mine = suiteProtocols(s);
+      if (mine.length !== protos.length || !protos.every((x) => mine.includes(x))) continue;
+      const parts: Phase2Part[] = [];
+      for (const p of group) {
+        let part: Phase2Part | undefined;
+        for (const t of p.transforms) {
+          const r = readIpsecTransform(t, p.protocol);
+          const m = r && s.transforms.find((x) => sameIpsec(x, r));
+          if (!r || !m) continue;
+          const lifeKilobytes = minLife(r.lifeKilobytes, m.lifeKilobytes);
+          const chosen: IpsecTransform = { ...r, lifeSeconds: Math.min(r.lifeSeconds, m.lifeSeconds), ...(lifeKilobytes ? { lifeKilobytes } : {}) };
+          const shorterThanOffer = m.lifeSeconds < r.lifeSeconds || (!!m.lifeKilobytes && (!r.lifeKilobytes || m.lifeKilobytes < r.lifeKilobytes));
+          part = { protocol: protoOf(r), proposal: p, transform: t, chosen, peerSpi: Buffer.from(p.spi).readUInt32BE(0), shorterThanOffer };
+          break;
+        }
+        if (!part) break;
+        parts.push(part);
+      }
+      if (parts.length === group.length) return { number: n, parts };
     }
   }
   return undefined;
 }
 
+/** Initiator check: one proposal number, one transform per protocol, each one we offered. */
 export function acceptPhase2Reply(reply: Proposal[], suites: IpsecSuite[]): Phase2Choice | undefined {
-  if (reply.length !== 1 || reply[0]!.transforms.length !== 1) return undefined;
+  if (reply.length === 0 || new Set(reply.map((p) => p.number)).size !== 1 || reply.some((p) => p.transforms.length !== 1)) return undefined;
   return choosePhase2(reply, suites);
 }
 

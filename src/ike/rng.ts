@@ -6,7 +6,17 @@ export interface Rng {
   bytes(n: number): Buffer;
 }
 
-const wrap = (r: CryptoRng): Rng => ({ bytes: (n) => Buffer.from(r(n)) });
+/**
+ * A copy in its own memory. Buffer.from() of a small array takes a slice of Node's shared 8 KiB pool, and
+ * one long-lived slice (a cookie, a key) keeps the whole slab alive: what SAs keep must not be such a slice.
+ */
+export function ownBytes(u: Uint8Array): Buffer {
+  const b = Buffer.alloc(u.length);
+  b.set(u);
+  return b;
+}
+
+const wrap = (r: CryptoRng): Rng => ({ bytes: (n) => ownBytes(r(n)) });
 
 export const systemRng: Rng = wrap(cryptoSystem);
 

@@ -3,7 +3,7 @@
 import type { ConnectionConfig, IpsecTransform, PeerConfig, Phase1Transform } from './config.js';
 import type { DhKeyPair, Phase1Keys } from '../crypto/index.js';
 import type { Endpoint, IpsecSaSpec, Millis, Outgoing } from './types.js';
-import type { Proposal } from './wire.js';
+import type { Proposal } from '../isakmp/index.js';
 import type { IdPayload } from './ids.js';
 
 /** Retransmission and duplicate bookkeeping for one exchange (isakmpd transport.c / message.c). */
@@ -34,7 +34,8 @@ export interface IsakmpSa {
   state: Phase1State;
   /** Next step we expect to receive (index into MAIN_MODE or AGGRESSIVE_MODE). */
   step: number;
-  offered: Phase1Transform[];
+  /** What we offered or accept; dropped once established. */
+  offered?: Phase1Transform[];
   transform?: Phase1Transform;
   saiB?: Buffer;
   dh?: DhKeyPair;
@@ -85,13 +86,17 @@ export interface QuickExchange {
   dh?: DhKeyPair;
   /** PFS g^xy, kept by the responder between HASH(2) and HASH(3). */
   gxy?: Buffer;
+  /** Our inbound SPI for ESP (or for AH in an AH-only proposal); spiInAh for AH offered next to ESP. */
   spiIn: number;
-  peerSpi?: number;
+  spiInAh?: number;
+  /** The negotiated SAs: one per protocol of the chosen proposal (ESP, AH, or both). */
+  parts?: { protocol: 'esp' | 'ah'; chosen: IpsecTransform; spiIn: number; peerSpi: number }[];
   proposals?: Proposal[];
-  chosen?: IpsecTransform;
   idci?: IdPayload;
   idcr?: IdPayload;
   xmit: Xmit;
+  /** NAT-OA (RFC 3947 5.2): the original addresses the peer stated, for transport mode behind a NAT. */
+  natOa?: { initiator?: string; responder?: string };
   /** Finished exchanges are kept until Exchange-max-time so duplicates still get their answer. */
   keepUntil?: Millis;
 }

@@ -1,5 +1,8 @@
 // Shapes that cross the engine boundary: what the daemon feeds in and what it must carry out.
-import type { NotifyName } from './numbers.js';
+import type { NotifyType } from '../isakmp/numbers.js';
+
+/** A notify type by its name in src/isakmp's table (what a Refusal names). */
+export type NotifyName = Extract<keyof typeof NotifyType, string>;
 
 export type Millis = number;
 
@@ -35,8 +38,10 @@ export interface LogEvent {
   kind?: 'phase1-done' | 'phase2-done' | 'failed' | 'deleted';
 }
 
-export type EspEncr = 'aes-cbc' | '3des-cbc' | 'null';
-export type IntegAlg = 'hmac-md5' | 'hmac-sha1' | 'hmac-sha2-256' | 'hmac-sha2-384' | 'hmac-sha2-512';
+export type EspEncr =
+  | 'aes-cbc' | '3des-cbc' | 'null' | 'aes-ctr' | 'aes-gcm-8' | 'aes-gcm-12' | 'aes-gcm-16' | 'aes-gmac';
+/** 'none' for combined-mode ESP (GCM, GMAC), which carries its own ICV. */
+export type IntegAlg = 'hmac-md5' | 'hmac-sha1' | 'hmac-sha2-256' | 'hmac-sha2-384' | 'hmac-sha2-512' | 'none';
 
 /** Keys for one direction of an IPsec SA. */
 export interface SaKeys {
@@ -51,19 +56,27 @@ export interface IpsecSaSpec {
   connection: string;
   local: Endpoint;
   remote: Endpoint;
-  protocol: 'esp';
+  /** ESP, or AH alone; AH negotiated next to ESP (a bundle) is `ah`. */
+  protocol: 'esp' | 'ah';
   mode: 'tunnel' | 'transport';
   encr: EspEncr;
   keyLength: number;
   integ: IntegAlg;
   pfsGroup?: number;
   lifeSeconds: number;
+  /** Byte lifetime (SA_LIFE_TYPE KILOBYTES) the data plane enforces, raising EXPIRE events. */
+  lifeKilobytes?: number;
+  esn?: boolean;
   localSelector: string;
   remoteSelector: string;
   /** ESP in UDP (RFC 3948) when NAT-T is in use: our port and the peer's. */
   udpEncap?: { localPort: number; remotePort: number };
   inbound: SaKeys;
   outbound: SaKeys;
+  /** NAT-OA: the original (pre-NAT) addresses of both ends as the peer stated them (transport mode, NAT-T). */
+  natOa?: { local?: string; remote?: string };
+  /** The AH SA pair of an AH+ESP bundle, applied outside ESP. */
+  ah?: { integ: IntegAlg; inbound: SaKeys; outbound: SaKeys };
 }
 
 export type SaChange =
@@ -84,7 +97,9 @@ export type Command =
   | { type: 'delete'; icookie: string; rcookie: string; messageId?: number }
   | { type: 'teardown-all' }
   | { type: 'shutdown'; sendDeletes: boolean }
-  | { type: 'expire'; spi: number; hard: boolean };
+  | { type: 'expire'; spi: number; hard: boolean; reason?: 'bytes' | 'packets' | 'seconds' }
+  /** Data plane ACQUIRE: an outbound packet from `src` to `dst` matched a flow without an SA (towards `peer`). */
+  | { type: 'acquire'; src: string; dst: string; peer?: string };
 
 /** A failure that already knows its answer: which notify, whether to send it, and why. */
 export interface Refusal {

@@ -16,7 +16,9 @@ export {
   findPayload,
   findPayloads,
   hasPayload,
+  payloadSpan,
   type DecodeOptions,
+  type PayloadSpan,
 } from './message.js';
 export { FRAGMENT_LAST, LIMITS, attr, attrNumber } from './payloads.js';
 export * from './vendor.js';

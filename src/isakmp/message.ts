@@ -17,6 +17,25 @@ export interface DecodeOptions {
   decrypted?: boolean;
   /** absolute offset of body[0] for error reports (default 0) */
   base?: number;
+  /**
+   * remember each payload's bytes as received (see payloadSpan): hashes such as SAi_b, IDii_b and the
+   * Quick Mode HASH(1)/(2) input are computed over exactly what was on the wire, not a re-encoding
+   */
+  spans?: boolean;
+}
+
+/** A received payload's bytes: `raw` with its generic header, `body` without it (views into the input). */
+export interface PayloadSpan {
+  raw: Uint8Array;
+  body: Uint8Array;
+}
+
+// Kept beside the records, not in them, so decoded payloads stay plain data (JSON, deepEqual, encode).
+const SPANS = new WeakMap<Payload, PayloadSpan>();
+
+/** The received bytes of a payload decoded with `{ spans: true }`; undefined for any other payload. */
+export function payloadSpan(p: Payload): PayloadSpan | undefined {
+  return SPANS.get(p);
 }
 
 /** Decode and check the 28-byte header; does not look at the payloads. */
@@ -42,7 +61,7 @@ export function decodeHeader(buf: Uint8Array): Header {
 }
 
 /** Decode a whole datagram. The header length must equal the datagram length. */
-export function decodeMessage(buf: Uint8Array): IsakmpMessage {
+export function decodeMessage(buf: Uint8Array, opts: Pick<DecodeOptions, 'spans'> = {}): IsakmpMessage {
   return guard(() => {
     const header = decodeHeader(buf);
     if (header.length !== buf.length)
@@ -50,7 +69,7 @@ export function decodeMessage(buf: Uint8Array): IsakmpMessage {
     if (header.flags & Flags.ENC) {
       return { header, payloads: [], encrypted: copy(buf, HEADER_LENGTH, buf.length) };
     }
-    const { payloads, end } = chain(buf, HEADER_LENGTH, buf.length, header.nextPayload, { base: 0, allowAlignment: true });
+    const { payloads, end } = chain(buf, HEADER_LENGTH, buf.length, header.nextPayload, { base: 0, allowAlignment: true, ...(opts.spans ? { spans: true } : {}) });
     if (end === buf.length) return { header, payloads };
     return { header, payloads, trailer: copy(buf, end, buf.length) };
   });
@@ -92,9 +111,15 @@ function chain(buf: Uint8Array, start: number, end: number, first: number, opts:
     if (out.length >= LIMITS.payloads) r.fail(NotifyType.PAYLOAD_MALFORMED, `more than ${LIMITS.payloads} payloads`);
     if (NESTED_ONLY.has(next)) r.fail(NotifyType.INVALID_PAYLOAD_TYPE, `payload type ${next} outside an SA`);
     const type = next;
+    const start = r.pos;
     const [n, body] = genericHeader(r, `payload ${type}`);
     next = n;
-    out.push(decodeBody(type, body));
+    const p = decodeBody(type, body);
+    if (opts.spans) {
+      const raw = buf.subarray(start, r.pos);
+      SPANS.set(p, { raw, body: raw.subarray(4) });
+    }
+    out.push(p);
   }
   if (r.remaining !== 0 && !opts.decrypted && !(opts.allowAlignment && isAlignmentPadding(buf, r.pos, end)))
     r.fail(NotifyType.UNEQUAL_PAYLOAD_LENGTHS, `${r.remaining} bytes after the last payload`);

@@ -5,11 +5,11 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { request } from '../../src/cli/isakmpctl/control.js';
 import { extractUdp, readCapture } from '../../src/util/pcap.js';
-import { decodeHeader, decodePayloads } from '../../src/ike/wire.js';
-import { Exchange, Payload } from '../../src/ike/numbers.js';
+import { decodeHeader, decodePayloads } from '../../src/isakmp/index.js';
 import {
   confFor, fifo, ISAKMPCTL, kill, randomPorts, showSa, startDaemon, tempDir, waitFor, type Daemon,
 } from './harness.js';
+import { PayloadType, ExchangeType } from '../../src/isakmp/numbers.js';
 
 const run = promisify(execFile);
 
@@ -57,15 +57,15 @@ describe('isakmpd on 127.0.0.1: two daemons, FIFO and control socket', function 
     const frames = readCapture(fs.readFileSync(`${dir}/east.pcap`));
     const msgs = frames.map((f) => extractUdp(f)).flatMap((x) => ('udp' in x ? [x.udp.payload] : []));
     const headers = msgs.map((m) => decodeHeader(m)).filter((h): h is Exclude<ReturnType<typeof decodeHeader>, { notify: unknown }> => !('notify' in h));
-    assert.equal(headers.filter((h) => h.exchange === Exchange.ID_PROT).length, 6);
-    assert.equal(headers.filter((h) => h.exchange === Exchange.QUICK).length, 3);
+    assert.equal(headers.filter((h) => h.exchange === ExchangeType.ID_PROT).length, 6);
+    assert.equal(headers.filter((h) => h.exchange === ExchangeType.QUICK_MODE).length, 3);
     // the fifth Main Mode message is flagged encrypted but recorded in the clear: ID, HASH and, as this is
     // the first contact with the peer, INITIAL-CONTACT
-    const mm5 = msgs.filter((m) => m[18] === Exchange.ID_PROT)[4]!;
+    const mm5 = msgs.filter((m) => m[18] === ExchangeType.ID_PROT)[4]!;
     assert.equal(mm5[19]! & 1, 1);
     const ps = decodePayloads(mm5[16]!, Buffer.from(mm5.subarray(28)));
     assert.ok(Array.isArray(ps));
-    assert.deepEqual(ps.map((p) => p.type), [Payload.ID, Payload.HASH, Payload.N]);
+    assert.deepEqual(ps.map((p) => p.type), [PayloadType.ID, PayloadType.HASH, PayloadType.NOTIFY]);
     fifo(east!, 'S');
     const dump = await waitFor(() => {
       try {
@@ -99,6 +99,14 @@ describe('isakmpd on 127.0.0.1: two daemons, FIFO and control socket', function 
     const text = await run(process.execPath, [ISAKMPCTL, '-s', east!.sock, 'show', 'sa']);
     assert.match(text.stdout, /IPsec SAs \(phase 2\):/);
     assert.match(text.stdout, new RegExp(direct.ipsec[0]!.spiIn));
+    // the data plane's own counters: replay drops and lifetimes per SA, from showDataplane
+    const dp = (direct as unknown as { dataplane: { spi: string; replayDrops: number; hard: { seconds?: number } }[] }).dataplane;
+    const inbound = dp.find((d) => d.spi === direct.ipsec[0]!.spiIn);
+    assert.ok(inbound, 'the inbound SA is in the data plane');
+    assert.equal(inbound.replayDrops, 0);
+    assert.equal(inbound.hard.seconds, (direct.ipsec[0] as unknown as { lifeSeconds: number }).lifeSeconds);
+    assert.match(text.stdout, /replay drops/);
+    assert.match(text.stdout, /Data plane SAs:\n(.|\n)*replay-drops 0/);
   });
 
   it('FIFO t removes the tunnel on both sides, FIFO c brings it back', async () => {

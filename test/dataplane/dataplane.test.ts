@@ -325,6 +325,29 @@ describe('DataPlane API validation', () => {
     assert.match((bad({}) as { error: string }).error, /exists/);
   });
 
+  it('keeps SAs that share an SPI on different destinations apart, through adds and deletes', () => {
+    const dp = new DataPlane({ provider: providers()[0]! });
+    const C = '198.18.0.3';
+    const sa = (dst: string, proto: 'esp' | 'ah' = 'esp') =>
+      dp.addSa({ spi: 0x777, proto, src: A, dst, mode: 'tunnel', ...(proto === 'esp' ? keys('aes-cbc', 'hmac-sha1-96') : { auth: { alg: 'hmac-sha1-96' as const, key: new Uint8Array(20) } }) });
+    assert.ok(sa(B).ok);
+    assert.ok(sa(C).ok);
+    assert.ok(sa(B, 'ah').ok);
+    assert.match((sa(C) as { error: string }).error, /exists/);
+    assert.equal(dp.listSas().length, 3);
+    assert.equal(dp.getSa({ dst: C, spi: 0x777, proto: 'esp' })?.dst, C);
+    assert.ok(dp.deleteSa({ dst: B, spi: 0x777, proto: 'esp' }).ok);
+    assert.equal(dp.getSa({ dst: B, spi: 0x777, proto: 'esp' }), undefined);
+    assert.equal(dp.getSa({ dst: C, spi: 0x777, proto: 'esp' })?.dst, C);
+    assert.equal(dp.getSa({ dst: B, spi: 0x777, proto: 'ah' })?.proto, 'ah');
+    assert.ok(dp.deleteSa({ dst: B, spi: 0x777, proto: 'ah' }).ok);
+    assert.deepEqual(dp.listSas().map((s) => `${s.proto} ${s.dst}`), [`esp ${C}`]);
+    assert.equal(dp.stats().sas, 1);
+    assert.ok(!dp.deleteSa({ dst: B, spi: 0x777, proto: 'esp' }).ok);
+    assert.ok(dp.deleteSa({ dst: C, spi: 0x777, proto: 'esp' }).ok);
+    assert.equal(dp.stats().sas, 0);
+  });
+
   it('getSpi reserves distinct SPIs in range and updateSa completes a reserved one', () => {
     const dp = new DataPlane({ provider: providers()[0]! });
     const seen = new Set<number>();

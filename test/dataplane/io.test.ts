@@ -5,7 +5,7 @@ import crypto from 'node:crypto';
 import dgram from 'node:dgram';
 import { once } from 'node:events';
 import { DataPlane } from '../../src/dataplane/dataplane.js';
-import { DataPlaneHost, LoopbackNetwork, TunRoutes, UdpEncapWire, classifyUdp4500, type PlainPort, type WirePort } from '../../src/dataplane/io.js';
+import { DataPlaneHost, LoopbackNetwork, TunRoutes, UdpEncapWire, type PlainPort, type WirePort } from '../../src/dataplane/io.js';
 import type { WireOut } from '../../src/dataplane/api.js';
 import type { SaParams } from '../../src/dataplane/api.js';
 import { icmpEcho, providers, toHex } from './helpers.js';
@@ -52,11 +52,21 @@ describe('loopback network', () => {
 });
 
 describe('ESP-in-UDP (RFC 3948)', () => {
-  it('classifies port-4500 datagrams by the non-ESP marker', () => {
-    assert.equal(classifyUdp4500(new Uint8Array([0xff])), 'keepalive');
-    assert.equal(classifyUdp4500(new Uint8Array([0, 0, 0, 0, 1, 2, 3, 4])), 'ike');
-    assert.equal(classifyUdp4500(new Uint8Array([0, 0, 1, 0, 0, 0, 0, 1])), 'esp');
-    assert.equal(classifyUdp4500(new Uint8Array([0, 0, 1])), 'invalid');
+  it('takes only ESP from a port-4500 socket and leaves IKE, keepalives and runts to the caller', () => {
+    const sock = dgram.createSocket('udp4');
+    const w = new UdpEncapWire(sock, '127.0.0.1');
+    const seen: Uint8Array[] = [];
+    w.onUdp((esp) => seen.push(esp));
+    const from = { address: '127.0.0.1', port: 4500 };
+    sock.address = () => ({ address: '127.0.0.1', family: 'IPv4', port: 4500 });
+    assert.equal(w.deliver(new Uint8Array([0xff]), from), false);
+    assert.equal(w.deliver(new Uint8Array([0, 0, 0, 0, 1, 2, 3, 4]), from), false);
+    assert.equal(w.deliver(new Uint8Array([0, 0, 1]), from), false);
+    assert.equal(w.deliver(new Uint8Array([0, 0, 1, 0, 0, 0, 0]), from), false);
+    const esp = new Uint8Array([0, 0, 1, 0, 0, 0, 0, 1]);
+    assert.equal(w.deliver(esp, from), true);
+    assert.deepEqual(seen, [esp]);
+    sock.close();
   });
 
   it('sends ESP over a shared UDP socket on 127.0.0.1 and decrypts what arrives', async () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { SimNet, EAST, WEST, pairConfigs, added, deleted, events, P1_3DES_SHA_MODP1024, type PairOptions } from './sim.js';
-import { decodeHeader, decodePayloads } from '../../src/ike/wire.js';
-import { Exchange, Payload } from '../../src/ike/numbers.js';
+import { decodeHeader, decodePayloads } from '../../src/isakmp/index.js';
+import { PayloadType, ExchangeType } from '../../src/isakmp/numbers.js';
 
 function pair(o: PairOptions = {}, seed = 'a'): { net: SimNet; east: ReturnType<SimNet['add']>; west: ReturnType<SimNet['add']> } {
   const net = new SimNet();
@@ -49,7 +49,7 @@ describe('ike engine: Main Mode + Quick Mode over a simulated network', () => {
     const qm1 = net.wire[6]!;
     const h = decodeHeader(qm1.data);
     assert.ok(!('notify' in h));
-    assert.equal(h.exchange, Exchange.QUICK);
+    assert.equal(h.exchange, ExchangeType.QUICK_MODE);
     assert.equal(h.flags & 1, 1);
   });
 
@@ -115,7 +115,7 @@ describe('ike engine: Main Mode + Quick Mode over a simulated network', () => {
     const info = net.wire.at(-1)!;
     const h = decodeHeader(info.data);
     assert.ok(!('notify' in h));
-    assert.equal(h.exchange, Exchange.INFO);
+    assert.equal(h.exchange, ExchangeType.INFO);
     assert.equal(h.flags & 1, 1);
   });
 
@@ -163,8 +163,8 @@ describe('ike engine: Main Mode + Quick Mode over a simulated network', () => {
       if ('notify' in h) return 'pass';
       // drop the first MM6 (responder, encrypted ID_PROT) and the first QM3 (initiator's 3rd QM message)
       const key = `${h.exchange}:${p.from.address}:${h.flags & 1}`;
-      const isMM6 = h.exchange === Exchange.ID_PROT && p.from.address === WEST.address && (h.flags & 1) === 1;
-      const isQM3 = h.exchange === Exchange.QUICK && p.from.address === EAST.address && p.data.length < 100;
+      const isMM6 = h.exchange === ExchangeType.ID_PROT && p.from.address === WEST.address && (h.flags & 1) === 1;
+      const isQM3 = h.exchange === ExchangeType.QUICK_MODE && p.from.address === EAST.address && p.data.length < 100;
       if ((isMM6 || isQM3) && !lost.has(isMM6 ? 6 : 3)) {
         lost.add(isMM6 ? 6 : 3);
         void key;
@@ -255,7 +255,7 @@ describe('ike engine: Main Mode + Quick Mode over a simulated network', () => {
     assert.match(events(east, 'failed')[0]!.msg, /refused by peer: INVALID_ID_INFORMATION/);
     const last = decodeHeader(net.wire.at(-1)!.data);
     assert.ok(!('notify' in last));
-    assert.equal(last.exchange, Exchange.INFO);
+    assert.equal(last.exchange, ExchangeType.INFO);
     assert.equal(last.flags & 1, 1, 'the refusal is protected');
   });
 
@@ -281,11 +281,11 @@ describe('ike engine: Main Mode + Quick Mode over a simulated network', () => {
     assert.ok(!('notify' in h1));
     const ps = decodePayloads(h1.nextPayload, Buffer.from(net.wire[0]!.data.subarray(28)));
     assert.ok(Array.isArray(ps));
-    assert.deepEqual(ps.map((p) => p.type), [Payload.SA, Payload.VID]); // the VID announces DPD
+    assert.deepEqual(ps.map((p) => p.type), [PayloadType.SA, PayloadType.VENDOR]); // the VID announces DPD
     const h5 = decodeHeader(net.wire[4]!.data);
     assert.ok(!('notify' in h5));
     assert.equal(h5.flags & 1, 1);
-    assert.equal(h5.nextPayload, Payload.ID);
+    assert.equal(h5.nextPayload, PayloadType.ID);
   });
 
   it('both sides connecting at once ends with SAs that pair up', () => {
@@ -298,7 +298,10 @@ describe('ike engine: Main Mode + Quick Mode over a simulated network', () => {
     for (const s of east.engine.ipsec.values()) {
       const peerSa = [...west.engine.ipsec.values()].find((w) => w.spec.inbound.spi === s.spec.outbound.spi);
       assert.ok(peerSa, 'every east SA has its west counterpart');
-      assert.deepEqual(Buffer.from(peerSa.spec.inbound.encKey), Buffer.from(s.spec.outbound.encKey));
+      // keys live only in the install effects (the engine keeps SPIs, not keys)
+      const keysOf = (n: typeof east, id: string) => added(n).find((a) => a.sa.id === id)!.sa;
+      assert.deepEqual(Buffer.from(keysOf(west, peerSa.spec.id).inbound.encKey), Buffer.from(keysOf(east, s.spec.id).outbound.encKey));
+      assert.equal(s.spec.outbound.encKey.length, 0);
     }
   });
 

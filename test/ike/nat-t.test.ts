@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { SimNet, EAST, WEST, pairConfigs, added, events, type PairOptions } from './sim.js';
-import { decodeHeader, decodePayloads } from '../../src/ike/wire.js';
-import { Exchange, Payload } from '../../src/ike/numbers.js';
+import { decodeHeader, decodePayloads } from '../../src/isakmp/index.js';
+import { PayloadType, ExchangeType } from '../../src/isakmp/numbers.js';
 
 const NATT = 4500;
 
@@ -32,9 +32,9 @@ describe('ike engine: NAT traversal (RFC 3947)', () => {
     const { net, east, west } = natPair(false);
     net.command(east, { type: 'connect', name: 'east-west' });
     net.run(60_000, () => added(east).length > 0 && added(west).length > 0);
-    assert.deepEqual(payloadTypes(net.wire[0]!.data), [Payload.SA, Payload.VID, Payload.VID, Payload.VID, Payload.VID]);
-    assert.deepEqual(payloadTypes(net.wire[1]!.data), [Payload.SA, Payload.VID, Payload.VID]);
-    assert.deepEqual(payloadTypes(net.wire[2]!.data), [Payload.KE, Payload.NONCE, Payload.NAT_D, Payload.NAT_D]);
+    assert.deepEqual(payloadTypes(net.wire[0]!.data), [PayloadType.SA, PayloadType.VENDOR, PayloadType.VENDOR, PayloadType.VENDOR, PayloadType.VENDOR]);
+    assert.deepEqual(payloadTypes(net.wire[1]!.data), [PayloadType.SA, PayloadType.VENDOR, PayloadType.VENDOR]);
+    assert.deepEqual(payloadTypes(net.wire[2]!.data), [PayloadType.KEY_EXCH, PayloadType.NONCE, PayloadType.NAT_D, PayloadType.NAT_D]);
     assert.ok(net.wire.every((p) => p.to.port === 500));
     assert.equal(added(east)[0]!.sa.udpEncap, undefined);
     assert.equal(events(east, 'phase1-done').length, 1);
@@ -46,7 +46,7 @@ describe('ike engine: NAT traversal (RFC 3947)', () => {
     net.run(60_000, () => added(east).length > 0 && added(west).length > 0);
     const mm = net.wire.filter((p) => {
       const h = decodeHeader(p.data);
-      return !('notify' in h) && h.exchange === Exchange.ID_PROT;
+      return !('notify' in h) && h.exchange === ExchangeType.ID_PROT;
     });
     assert.ok(mm.slice(0, 4).every((p) => p.to.port === 500 || p.from.port !== NATT));
     assert.ok(mm.slice(4).every((p) => (p.from.address === WEST.address ? p.from.port === NATT : p.to.port === NATT)), 'MM5 and MM6 on the NAT-T port');
@@ -71,17 +71,37 @@ describe('ike engine: NAT traversal (RFC 3947)', () => {
     assert.equal(west.engine.ipsec.size, 0);
   });
 
+  it('transport mode behind a NAT: NAT-OA both ways states the original addresses (RFC 3947 5.2)', () => {
+    const { net, east, west } = natPair(true);
+    for (const n of [east, west]) n.engine.config.connections[0]!.suites[0]!.transforms[0]!.mode = 'transport';
+    net.command(east, { type: 'connect', name: 'east-west' });
+    net.run(60_000, () => added(east).length > 0 && added(west).length > 0);
+    const [e] = added(east);
+    const [w] = added(west);
+    assert.equal(e!.sa.mode, 'transport');
+    // west learns east's address behind the NAT; east learns west's own address from its reply
+    assert.deepEqual(w!.sa.natOa, { local: WEST.address, remote: EAST.address });
+    assert.deepEqual(e!.sa.natOa, { local: '127.0.0.3', remote: WEST.address });
+  });
+
+  it('tunnel mode or no NAT: no NAT-OA', () => {
+    const { net, east, west } = natPair(true);
+    net.command(east, { type: 'connect', name: 'east-west' });
+    net.run(60_000, () => added(east).length > 0 && added(west).length > 0);
+    assert.equal(added(west)[0]!.sa.natOa, undefined);
+  });
+
   it('Aggressive Mode behind a NAT: NAT-D in messages 2 and 3, the third already on port 4500', () => {
     const { net, east, west } = natPair(true, { exchangeEast: 'aggressive', exchangeWest: 'aggressive' });
     net.command(east, { type: 'connect', name: 'east-west' });
     net.run(60_000, () => added(east).length > 0 && added(west).length > 0);
     const am = net.wire.filter((p) => {
       const h = decodeHeader(p.data);
-      return !('notify' in h) && h.exchange === Exchange.AGGRESSIVE;
+      return !('notify' in h) && h.exchange === ExchangeType.AGGRESSIVE;
     });
     assert.equal(am.length, 3);
-    assert.ok(payloadTypes(am[1]!.data).filter((t) => t === Payload.NAT_D).length === 2);
-    assert.ok(payloadTypes(am[2]!.data).filter((t) => t === Payload.NAT_D).length === 2);
+    assert.ok(payloadTypes(am[1]!.data).filter((t) => t === PayloadType.NAT_D).length === 2);
+    assert.ok(payloadTypes(am[2]!.data).filter((t) => t === PayloadType.NAT_D).length === 2);
     assert.equal(am[2]!.to.port, NATT);
     const [e] = added(east);
     const [w] = added(west);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { SimNet, EAST, WEST, pairConfigs, added } from './sim.js';
 import { choosePhase1, phase1Proposal, readPhase1Transform } from '../../src/ike/proposals.js';
-import { IkeAuth, IkeEncr, IkeHash } from '../../src/ike/numbers.js';
+import { IkeAuthMethod, IkeEncryption, IkeHash } from '../../src/isakmp/numbers.js';
 
 describe('ike engine: proposals, transport mode and host-to-host', () => {
   it('host-to-host transport mode without ID payloads uses the outer addresses as selectors', () => {
@@ -44,20 +44,20 @@ describe('ike engine: proposals, transport mode and host-to-host', () => {
 
   it('phase 1 choice follows the initiator order and takes the shorter lifetime', () => {
     const offer = phase1Proposal([
-      { encr: IkeEncr['3DES_CBC'], hash: IkeHash.MD5, auth: IkeAuth.PRE_SHARED, group: 2, lifeSeconds: 3600 },
-      { encr: IkeEncr.AES_CBC, keyLength: 256, hash: IkeHash.SHA2_256, auth: IkeAuth.PRE_SHARED, group: 14, lifeSeconds: 86400 },
-      { encr: IkeEncr.AES_CBC, keyLength: 128, hash: IkeHash.SHA, auth: IkeAuth.PRE_SHARED, group: 14, lifeSeconds: 86400 },
+      { encr: IkeEncryption['3DES_CBC'], hash: IkeHash.MD5, auth: IkeAuthMethod.PRE_SHARED, group: 2, lifeSeconds: 3600 },
+      { encr: IkeEncryption.AES_CBC, keyLength: 256, hash: IkeHash.SHA2_256, auth: IkeAuthMethod.PRE_SHARED, group: 14, lifeSeconds: 86400 },
+      { encr: IkeEncryption.AES_CBC, keyLength: 128, hash: IkeHash.SHA, auth: IkeAuthMethod.PRE_SHARED, group: 14, lifeSeconds: 86400 },
     ]);
     const mine = [
-      { encr: IkeEncr.AES_CBC, keyLength: 128, hash: IkeHash.SHA, auth: IkeAuth.PRE_SHARED, group: 14, lifeSeconds: 3600 },
-      { encr: IkeEncr.AES_CBC, keyLength: 256, hash: IkeHash.SHA2_256, auth: IkeAuth.PRE_SHARED, group: 14, lifeSeconds: 28800 },
+      { encr: IkeEncryption.AES_CBC, keyLength: 128, hash: IkeHash.SHA, auth: IkeAuthMethod.PRE_SHARED, group: 14, lifeSeconds: 3600 },
+      { encr: IkeEncryption.AES_CBC, keyLength: 256, hash: IkeHash.SHA2_256, auth: IkeAuthMethod.PRE_SHARED, group: 14, lifeSeconds: 28800 },
     ];
     const c = choosePhase1([offer], mine);
     assert.ok(c);
-    assert.equal(c.transform.num, 2, "the initiator's order wins over ours");
+    assert.equal(c.transform.number, 2, "the initiator's order wins over ours");
     assert.equal(c.chosen.lifeSeconds, 28800);
     // a transform with an attribute we do not implement is passed over, not misread
-    const odd = { ...offer.transforms[2]!, attrs: [...offer.transforms[2]!.attrs, { type: 13, value: 1 }] };
+    const odd = { ...offer.transforms[2]!, attributes: [...offer.transforms[2]!.attributes, { type: 13, value: 1 }] };
     assert.equal(readPhase1Transform(odd), undefined);
   });
 });

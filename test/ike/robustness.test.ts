@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { SimNet, EAST, WEST, pairConfigs, added } from './sim.js';
-import { MAX_HALF_OPEN } from '../../src/ike/engine.js';
+import { MAX_HALF_OPEN, MAX_HALF_OPEN_PER_PEER } from '../../src/ike/engine.js';
 
 /** An established pair plus every datagram that crossed the wire while it came up. */
 function established(): { net: SimNet; east: ReturnType<SimNet['add']>; west: ReturnType<SimNet['add']> } {
@@ -78,14 +78,43 @@ describe('ike engine: hostile input never crashes it and is counted', () => {
       return Buffer.from(fx.send[0]!.data);
     };
     const first = mm1(0);
+    // from many addresses (a Default peer answers them all), so only the global bound applies
+    west.engine.config.defaultPeer = 'peer-east';
     for (let i = 0; i < MAX_HALF_OPEN + 50; i++) {
       const d = Buffer.from(first);
       d.writeUInt32BE(i + 1, 0); // a new initiator cookie per message
-      west.engine.receive(d, EAST, WEST, 1000 + i);
+      west.engine.receive(d, { address: `127.1.${i >> 8}.${i & 255}`, port: 500 }, WEST, 1000 + i);
     }
     assert.equal(west.engine.sas.size, MAX_HALF_OPEN);
     assert.equal(west.engine.stats.dropped['too-many-half-open'], 50);
+    assert.deepEqual(west.engine.halfOpenCounts(), { total: MAX_HALF_OPEN, peers: MAX_HALF_OPEN, largest: 1 });
     west.engine.tick(1000 + MAX_HALF_OPEN + 50 + 121_000);
     assert.equal(west.engine.sas.size, 0, 'Exchange-max-time frees them');
+    assert.deepEqual(west.engine.halfOpenCounts(), { total: 0, peers: 0, largest: 0 });
+  });
+
+  it('one address gets at most MAX_HALF_OPEN_PER_PEER half-open exchanges; a good peer elsewhere still gets through', () => {
+    const net = new SimNet();
+    const cfg = pairConfigs();
+    cfg.west.defaultPeer = 'peer-east';
+    const west = net.add('west', WEST, cfg.west, 'pp-w');
+    // the good peer lives at another address than the flooder
+    const good = { address: '127.0.0.9', port: 500 };
+    cfg.east.connections[0]!.peer = 'peer-west';
+    const east = net.add('east', good, cfg.east, 'pp-e');
+    const probe = new SimNet().add('x', EAST, pairConfigs().east, 'pp-probe');
+    const first = Buffer.from(probe.engine.command({ type: 'connect', name: 'east-west' }, 0).send[0]!.data);
+    const flooder = { address: '127.0.0.66', port: 500 };
+    for (let i = 0; i < MAX_HALF_OPEN_PER_PEER + 24; i++) {
+      const d = Buffer.from(first);
+      d.writeUInt32BE(i + 1, 0);
+      net.apply(west, west.engine.receive(d, flooder, WEST, 0));
+    }
+    assert.equal(west.engine.stats.dropped['too-many-half-open-peer'], 24);
+    assert.deepEqual(west.engine.halfOpenCounts(), { total: MAX_HALF_OPEN_PER_PEER, peers: 1, largest: MAX_HALF_OPEN_PER_PEER });
+    net.command(east, { type: 'connect', name: 'east-west' });
+    net.run(60_000, () => added(east).length > 0 && added(west).length > 0);
+    assert.equal(added(west).length, 1, 'the good peer negotiated despite the flood');
+    assert.equal(west.engine.halfOpenCounts().total, MAX_HALF_OPEN_PER_PEER, 'its finished exchange no longer counts');
   });
 });

@@ -3,12 +3,12 @@
 import assert from 'node:assert/strict';
 import { certificatesFromBytes, createPkiStores, parsePrivateKey, type PkiCertificate } from '../../src/pki/index.js';
 import { pkiCertAuth } from '../../src/daemon/cert-link.js';
-import { IkeAuth, IkeEncr, IkeHash, Payload } from '../../src/ike/numbers.js';
-import { decodeHeader } from '../../src/ike/wire.js';
+import { decodeHeader } from '../../src/isakmp/index.js';
 import { readFixture } from '../helpers/paths.js';
 import { SimNet, EAST, WEST, pairConfigs, added, events } from './sim.js';
 import { keynotePolicy } from '../../src/daemon/policy-link.js';
 import { parsePolicyText } from '../../src/policy/index.js';
+import { IkeAuthMethod, IkeEncryption, IkeHash } from '../../src/isakmp/numbers.js';
 
 const cert = (n: string): PkiCertificate => {
   const problems: { reason: string }[] = [];
@@ -21,7 +21,7 @@ const key = (n: string) => {
   if (!r.ok) throw new Error(r.error.reason);
   return r.value;
 };
-const RSA = { encr: IkeEncr.AES_CBC, keyLength: 128, hash: IkeHash.SHA2_256, auth: IkeAuth.RSA_SIG, group: 14, lifeSeconds: 3600 };
+const RSA = { encr: IkeEncryption.AES_CBC, keyLength: 128, hash: IkeHash.SHA2_256, auth: IkeAuthMethod.RSA_SIG, group: 14, lifeSeconds: 3600 };
 
 function rsaPair(westKey = 'west', westCertName = 'west', eastExpects = 'west.example.test', westPolicy?: string) {
   const net = new SimNet();
@@ -76,7 +76,6 @@ describe('ike engine: Main Mode with RSA signatures (X.509)', () => {
     net.run(200_000);
     assert.equal(added(east).length + added(west).length, 0);
     assert.ok(events(west, 'failed').some((l) => /AUTHENTICATION_FAILED|no private key/.test(l.msg)));
-    void Payload;
   });
 
   it('KeyNote: a policy delegating to the CA by DN admits the peer through the derived credentials', () => {

@@ -2,9 +2,9 @@
 // can be dropped or duplicated by a filter; engine timers fire when the clock reaches them.
 import { IkeEngine } from '../../src/ike/engine.js';
 import type { EngineConfig, PeerConfig, ConnectionConfig } from '../../src/ike/config.js';
-import { IkeAuth, IkeEncr, IkeHash } from '../../src/ike/numbers.js';
 import { seededRng } from '../../src/ike/rng.js';
 import { endpointKey, type Effects, type Endpoint, type LogEvent, type SaChange } from '../../src/ike/types.js';
+import { IkeAuthMethod, IkeEncryption, IkeHash } from '../../src/isakmp/numbers.js';
 
 export interface Node {
   name: string;
@@ -116,8 +116,8 @@ export class SimNet {
 export const EAST: Endpoint = { address: '127.0.0.1', port: 500 };
 export const WEST: Endpoint = { address: '127.0.0.2', port: 500 };
 
-export const P1_AES_SHA_MODP2048 = { encr: IkeEncr.AES_CBC, keyLength: 128, hash: IkeHash.SHA, auth: IkeAuth.PRE_SHARED, group: 14, lifeSeconds: 3600 };
-export const P1_3DES_SHA_MODP1024 = { encr: IkeEncr['3DES_CBC'], hash: IkeHash.SHA, auth: IkeAuth.PRE_SHARED, group: 2, lifeSeconds: 3600 };
+export const P1_AES_SHA_MODP2048 = { encr: IkeEncryption.AES_CBC, keyLength: 128, hash: IkeHash.SHA, auth: IkeAuthMethod.PRE_SHARED, group: 14, lifeSeconds: 3600 };
+export const P1_3DES_SHA_MODP1024 = { encr: IkeEncryption['3DES_CBC'], hash: IkeHash.SHA, auth: IkeAuthMethod.PRE_SHARED, group: 2, lifeSeconds: 3600 };
 
 export interface PairOptions {
   pskEast?: string;

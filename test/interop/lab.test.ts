@@ -102,7 +102,7 @@ describe('interop lab: parsers', () => {
 });
 
 describe('interop lab: committed capture fixtures', () => {
-  it('has the scenarios colleagues rely on', () => {
+  it('has the scenarios the codec and key-schedule tests rely on', () => {
     for (const name of ['mm-psk-aes128-sha1-modp2048-pfs', 'mm-psk-aes128-sha1-modp2048-nopfs', 'am-psk-fqdn-aes128-sha1-modp2048', 'libreswan-mm-psk-aes128-sha1-modp2048']) {
       assert.ok(scenarios.includes(name), `missing fixture ${name}`);
     }

@@ -52,14 +52,19 @@ function showText(what: string, r: Reply): string {
       const ipsec = (r.ipsec as Record<string, unknown>[]).map((s) => {
         const ci = dp.find((d) => d.spi === s.spiIn);
         const co = dp.find((d) => d.spi === s.spiOut);
-        return { ...s, 'pkts in/out': ci || co ? `${String(ci?.packets ?? 0)}/${String(co?.packets ?? 0)}` : '-' };
+        return {
+          ...s, 'pkts in/out': ci || co ? `${String(ci?.packets ?? 0)}/${String(co?.packets ?? 0)}` : '-',
+          'replay drops': ci ? String(ci.replayDrops ?? 0) : '-',
+          life: `${String(s.lifeSeconds ?? '-')}s${s.lifeKilobytes ? `/${String(s.lifeKilobytes)}KB` : ''}`,
+        };
       });
       return [
         'ISAKMP SAs (phase 1):',
         table(r.isakmp as Record<string, unknown>[], ['peer', 'role', 'exchange', 'state', 'local', 'remote', 'encr', 'hash', 'group', 'nat', 'icookie', 'rcookie', 'expiresInSec']),
         '',
         'IPsec SAs (phase 2):',
-        table(ipsec, ['connection', 'peer', 'spiIn', 'spiOut', 'mode', 'encap', 'encr', 'integ', 'pfsGroup', 'localSelector', 'remoteSelector', 'pkts in/out', 'expiresInSec']),
+        table(ipsec, ['connection', 'peer', 'spiIn', 'spiOut', 'ah', 'mode', 'encap', 'encr', 'integ', 'pfsGroup', 'localSelector', 'remoteSelector', 'pkts in/out', 'replay drops', 'life', 'expiresInSec']),
+        ...(typeof r.dataplaneText === 'string' ? ['', 'Data plane SAs:', r.dataplaneText] : []),
       ].join('\n');
     }
     case 'flows':
