@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the interop suite (npm run test:interop) needs on Debian 12, as root.
 # Idempotent: packages already installed and a Libreswan tree already unpacked are left alone.
-#   strongSwan 5.9.8 (charon, swanctl, kernel-libipsec, openssl plugin), tcpdump, tshark, iproute2, iperf3;
+#   strongSwan 5.9.8 (charon, swanctl, kernel-libipsec, openssl plugin), tcpdump, tshark, iproute2, iperf3,
+#   openssl and NSS tools (certificates for pluto's NSS database);
 #   Libreswan 4.10 unpacked (not installed: it conflicts with strongSwan) under $OAKLEY_LIBRESWAN_ROOT.
 set -euo pipefail
 
@@ -17,7 +18,7 @@ fi
 
 # Libreswan's shared-library dependencies (its .deb Depends) are installed with apt; the package itself is unpacked.
 PACKAGES=(strongswan-charon strongswan-swanctl libcharon-extra-plugins libstrongswan-extra-plugins
-  libstrongswan-standard-plugins tcpdump tshark iproute2 iperf3 iputils-ping libnss3-tools
+  libstrongswan-standard-plugins tcpdump tshark iproute2 iperf3 iputils-ping libnss3-tools openssl
   libldns3 libunbound8 libnss3 libnspr4 libcurl3-nss libevent-core-2.1-7 libevent-pthreads-2.1-7 libcap-ng0
   libaudit1 libldap-2.5-0 libpam0g libselinux1 libsystemd0 libcrypt1)
 
@@ -71,7 +72,7 @@ fi
 
 # Check the pieces the harness calls.
 for bin in /usr/lib/ipsec/charon /usr/sbin/swanctl /usr/bin/tshark /usr/bin/tcpdump /usr/bin/iperf3 /usr/bin/ping \
-           /usr/bin/certutil "$LIBRESWAN_ROOT/usr/libexec/ipsec/pluto" "$LIBRESWAN_ROOT/usr/libexec/ipsec/whack" \
+           /usr/bin/certutil /usr/bin/pk12util /usr/bin/openssl "$LIBRESWAN_ROOT/usr/libexec/ipsec/pluto" "$LIBRESWAN_ROOT/usr/libexec/ipsec/whack" \
            "$LIBRESWAN_ROOT/usr/libexec/ipsec/addconn"; do
   [ -x "$bin" ] || { say "missing after install: $bin"; exit 1; }
 done

@@ -51,6 +51,18 @@ function start(s: Side, conf: string): void {
     '-f', path.join(s.dir, `${s.name}.fifo`), '-i', path.join(s.dir, `${s.name}.pid`), '--control', s.sock, '-K',
   ];
   s.proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // However the demo ends (an error, a closed stdout pipe, ^C), its daemons end with it: no orphans
+  // holding the demo ports.
+  const child = s.proc;
+  process.once('exit', () => {
+    if (child.exitCode === null && child.pid) {
+      try {
+        process.kill(child.pid, 'SIGTERM');
+      } catch {
+        // already gone
+      }
+    }
+  });
   const keep = (b: Buffer): void => {
     s.log += b.toString();
   };
@@ -89,6 +101,11 @@ async function push(from: Side, to: Side, src: string, dst: string, n: number): 
   }
   return `${from.name} ${src} -> ${to.name} ${dst}: ${n} packets sent as ${espLen}-byte ESP packets, ${ok} delivered intact`;
 }
+
+// `npm start | head`: a reader that goes away ends the demo quietly (the exit handler stops the daemons).
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+});
 
 realMain(async () => {
   const root = repoRoot();

@@ -99,7 +99,8 @@ export function mapConfig(c: Config, opts: { certAuth?: CertAuth } = {}): Mapped
         warnings.push(`transform ${t.section}: authentication ${t.authMethod} not available (pre-shared keys, or RSA_SIG with certificates), skipped`);
         continue;
       }
-      transforms.push({ encr, hash, auth, group, lifeSeconds: lifeSeconds(t.life, 3600), ...(keyLength ? { keyLength } : {}) });
+      const kb = lifeSeconds(t.life, 0, 'KILOBYTES');
+      transforms.push({ encr, hash, auth, group, lifeSeconds: lifeSeconds(t.life, 3600), ...(kb ? { lifeKilobytes: kb } : {}), ...(keyLength ? { keyLength } : {}) });
     }
     const id = p.id ? phase1IdSpec(c.phase1Id(p.id)) : undefined;
     const remoteId = p.remoteId ? phase1IdSpec(c.phase1Id(p.remoteId)) : undefined;

@@ -109,6 +109,7 @@ export class IsakmpDaemon {
       const linkMtu = num('Link-MTU');
       this.io = attachPacketIo(this.dp, this.opts.tun, this.transport.bound.filter((b) => b.natT), (m) => this.log.info('sysdep', 0, m), this.drops, {
         ...(tunMtu ? { tunMtu } : {}), ...(linkMtu ? { linkMtu } : {}),
+        ikePorts: this.transport.bound.map((b) => b.local.port),
       });
       this.log.info('sysdep', 10, `data plane on ${this.opts.tun}: ESP on raw sockets and in UDP`);
     }

@@ -56,8 +56,11 @@ export class DataplaneLink {
     const life = lifetimes(s);
     const one = (proto: 'esp' | 'ah', dir: 'in' | 'out', keys: IpsecSaSpec['inbound'], integ: IpsecSaSpec['integ']): ReturnType<KeyEngineApi['addSa']> => {
       const [src, dst] = dir === 'in' ? [s.remote.address, s.local.address] : [s.local.address, s.remote.address];
+      // In an AH+ESP bundle only the inner SA (ESP) tunnels; AH then covers the one outer header in transport
+      // mode (transport adjacency, RFC 2401 4.5): IP | AH | ESP | inner IP, not two nested tunnels.
+      const mode = proto === 'ah' && s.protocol === 'esp' ? 'transport' : s.mode;
       return this.dp.addSa({
-        proto, mode: s.mode, spi: keys.spi, src, dst, label: s.connection, ...life, ...(s.esn ? { esn: true } : {}),
+        proto, mode, spi: keys.spi, src, dst, label: s.connection, ...life, ...(s.esn ? { esn: true } : {}),
         ...(proto === 'esp' ? { enc: { alg: ENC[s.encr], key: keys.encKey } } : {}),
         ...(integ !== 'none' ? { auth: { alg: AUTH[integ], key: keys.authKey } } : {}),
         ...(u && proto === 'esp' ? { encap: { type: 'udp' as const, ...(dir === 'in' ? { sport: u.remotePort, dport: u.localPort } : { sport: u.localPort, dport: u.remotePort }) } } : {}),

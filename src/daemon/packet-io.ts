@@ -14,14 +14,36 @@ export interface PacketIo {
 }
 
 /**
- * TUN MTU by default: large, so TCP through the tunnel sends few big packets (the per-packet cost dominates);
- * the raw ESP wire fragments outer packets above the link MTU itself, ESP in UDP is fragmented by the kernel.
+ * TUN MTU by default: room for the outer IP header and the ESP (or ESP-in-UDP) overhead inside a 1500-byte
+ * link, so forwarded packets never leave as fragments (middleboxes drop those, and no PMTUD signal reaches
+ * the sending host). A larger one (`[General] Tun-MTU=`, an oakley extension) trades that for throughput:
+ * the raw ESP wire then fragments outer packets above `Link-MTU` itself, ESP in UDP is fragmented by the kernel.
  */
-export const DEFAULT_TUN_MTU = 16000;
+export const DEFAULT_TUN_MTU = 1400;
+
+/**
+ * Routes into the TUN go in their own table, consulted after rules that keep the daemon's own IKE (its UDP
+ * ports) and ESP/AH packets on the main table: a host-to-host flow routes the peer's outer address into the
+ * TUN, and our own datagrams to that address must still leave on the wire (isakmpd's IKE bypass flows).
+ */
+export const TUN_ROUTE_TABLE = 1770;
+const BYPASS_PRIORITY = 1770;
+
+/** The `ip rule` commands that set up (or, with 'del', remove) the bypass and the TUN table. */
+export function routingRules(op: 'add' | 'del', ikePorts: number[]): string[][] {
+  const out: string[][] = [];
+  for (const fam of [[], ['-6']]) {
+    for (const port of [...new Set(ikePorts)]) out.push([...fam, 'rule', op, 'priority', String(BYPASS_PRIORITY), 'ipproto', 'udp', 'sport', String(port), 'lookup', 'main']);
+    // ESP and AH, and 255: the data plane sends them on an IPPROTO_RAW socket, which routes as protocol 255
+    for (const proto of ['50', '51', '255']) out.push([...fam, 'rule', op, 'priority', String(BYPASS_PRIORITY), 'ipproto', proto, 'lookup', 'main']);
+    out.push([...fam, 'rule', op, 'priority', String(BYPASS_PRIORITY + 1), 'lookup', String(TUN_ROUTE_TABLE)]);
+  }
+  return out;
+}
 
 export function attachPacketIo(
   dp: DataPlane, tunName: string, natT: Bound[], log: (m: string) => void, drops: Record<string, number>,
-  opts: { tunMtu?: number; linkMtu?: number } = {},
+  opts: { tunMtu?: number; linkMtu?: number; ikePorts?: number[] } = {},
 ): PacketIo {
   const onError = (e: Error): void => log(`packet i/o: ${e.message}`);
   const tun = new TunPort(tunName, onError);
@@ -37,7 +59,18 @@ export function attachPacketIo(
     drops[`dataplane-${reason}`] = (drops[`dataplane-${reason}`] ?? 0) + 1;
   });
   execFileSync('ip', ['link', 'set', tun.name, 'mtu', String(opts.tunMtu ?? DEFAULT_TUN_MTU), 'up'], { stdio: 'ignore' });
-  const routes = new TunRoutes(tun.name, (args) => void execFileSync('ip', args, { stdio: 'ignore' }));
+  const ip = (args: string[]): void => void execFileSync('ip', args, { stdio: 'ignore' });
+  const quietly = (args: string[]): void => {
+    try {
+      ip(args);
+    } catch {
+      // absent already, or no IPv6
+    }
+  };
+  const rules = { add: routingRules('add', opts.ikePorts ?? []), del: routingRules('del', opts.ikePorts ?? []) };
+  for (const r of rules.del) quietly(r); // left over from an earlier run
+  for (const r of rules.add) quietly(r);
+  const routes = new TunRoutes(tun.name, (args) => ip(args[0] === 'route' || args[1] === 'route' ? [...args, 'table', String(TUN_ROUTE_TABLE)] : args));
   return {
     espInUdp(datagram, from, to) {
       udp.get(`${to.address}:${to.port}`)?.deliver(datagram, { address: from.address, port: from.port });
@@ -47,6 +80,7 @@ export function attachPacketIo(
     },
     stop() {
       routes.clear();
+      for (const r of rules.del) quietly(r);
       host.stop();
     },
   };

@@ -14,6 +14,8 @@ export interface Phase1Transform {
   auth: number;
   group: number;
   lifeSeconds: number;
+  /** LIFE_TYPE KILOBYTES: the ISAKMP SA expires after this much IKE traffic under it. */
+  lifeKilobytes?: number;
 }
 
 /** An ID as isakmpd's <Phase1-ID>/<IPsec-ID> sections describe it. */

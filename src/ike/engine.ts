@@ -76,10 +76,13 @@ export class IkeEngine implements Engine {
   /** Quick Mode exchanges by `${icookie}:${messageId}`, also by connection. */
   readonly quick = new IndexedMap<string, QuickExchange>();
   readonly quickOf = this.quick.index((q) => q.connection?.name ?? '');
+  readonly quickOfSa = this.quick.index((q) => q.isakmp.icookie.toString('hex'));
   /** IPsec SAs by id, also by connection and by peer address. */
   readonly ipsec = new IndexedMap<string, IpsecSa>();
   readonly ipsecOf = this.ipsec.index((s) => s.spec.connection);
   readonly ipsecAt = this.ipsec.index((s) => s.spec.remote.address);
+  /** by the initiator cookie of the ISAKMP SA that negotiated it (the start of its id) */
+  readonly ipsecOfSa = this.ipsec.index((s) => s.spec.id.slice(0, 16));
   readonly stats: EngineStats = {
     received: 0, sent: 0, retransmits: 0, duplicates: 0, phase1Established: 0, phase2Established: 0, failures: 0, dropped: {},
   };
@@ -105,8 +108,9 @@ export class IkeEngine implements Engine {
    * After an authenticated message: if the peer now shows a different port (NAT mapping, the move to the
    * NAT-T port), later messages go there and leave from the port it reached.
    */
-  followPeer(sa: IsakmpSa, from: Endpoint, to: Endpoint): void {
+  followPeer(sa: IsakmpSa, from: Endpoint, to: Endpoint, bytes = 0): void {
     sa.lastHeardAt = this.now;
+    if (bytes) this.countIkeBytes(sa, bytes);
     if (from.port !== sa.remote.port || to.port !== sa.local.port) {
       this.log('exchange', 10, `peer ${sa.peer.name} now at ${endpointKey(from)} (we at ${endpointKey(to)})`);
       sa.remote = { ...from };
@@ -121,7 +125,9 @@ export class IkeEngine implements Engine {
   // ---------- the three entry points ----------
 
   receive(datagram: Uint8Array, from: Endpoint, to: Endpoint, now: Millis): Effects {
-    return this.run(now, () => this.dispatch(datagram, from, to));
+    // A datagram changes the timers of its own ISAKMP SA and what hangs off it only (see timersTouchedBy).
+    const key = datagram.length >= 8 ? Buffer.from(datagram.buffer, datagram.byteOffset, 8).toString('hex') : undefined;
+    return this.run(now, () => this.dispatch(datagram, from, to), key);
   }
 
   tick(now: Millis): Effects {
@@ -132,20 +138,50 @@ export class IkeEngine implements Engine {
     return this.run(now, () => this.doCommand(c));
   }
 
-  private run(now: Millis, f: () => void): Effects {
+  private run(now: Millis, f: () => void, touchedSa?: string): Effects {
     this.now = now;
     this.fx = { send: [], install: [], log: [] };
+    let full = touchedSa === undefined || this.cachedNext === null;
     try {
       f();
     } catch (err) {
       // A bug must not take the daemon down with it; the peer's packet is dropped and counted.
       this.drop('internal-error');
       this.log('misc', 0, `internal error: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+      full = true;
     }
     const fx = this.fx;
-    const next = this.nextTimer();
+    let next: Millis | undefined;
+    if (full) next = this.nextTimer();
+    else {
+      // Only the SA this datagram named (and its Quick Modes and IPsec SAs) can have moved a timer earlier;
+      // everything else keeps the cached earliest time, which may be early but is never late (a tick at a
+      // stale time just rescans everything).
+      next = minTime(this.cachedNext ?? undefined, this.timersTouchedBy(touchedSa!));
+      if (this.verifyTimers) {
+        const exact = this.nextTimer();
+        if (exact !== undefined && (next === undefined || exact < next)) this.timerMisses++;
+      }
+    }
+    this.cachedNext = next;
     if (next !== undefined) fx.nextTimer = next;
     return fx;
+  }
+
+  /** Earliest timer of everything when last computed (null: compute in full next time). */
+  private cachedNext: Millis | undefined | null = null;
+  /** Tests: check every incremental timer computation against a full scan; misses are counted here. */
+  verifyTimers = false;
+  timerMisses = 0;
+
+  private timersTouchedBy(icookieHex: string): Millis | undefined {
+    let t: Millis | undefined;
+    const sa = this.sas.get(icookieHex);
+    if (sa) t = minTime(t, this.timerOfSa(sa));
+    for (const q of this.quickOfSa(icookieHex)) t = minTime(t, this.timerOfQuick(q));
+    for (const s of this.ipsecOfSa(icookieHex)) t = minTime(t, this.timerOfIpsec(s));
+    for (const d of this.deferred) t = minTime(t, d.at);
+    return t;
   }
 
   // ---------- helpers used by the exchange modules ----------
@@ -241,6 +277,21 @@ export class IkeEngine implements Engine {
       this.byName = { of: c, peers, connections };
     }
     return this.byName;
+  }
+
+  /**
+   * Phase 1 KILOBYTES lifetime: authenticated IKE traffic under the ISAKMP SA, both ways. Past the limit the
+   * SA expires at the next timer, as at its time limit.
+   */
+  countIkeBytes(sa: IsakmpSa, n: number): void {
+    const before = sa.ikeBytes ?? 0;
+    sa.ikeBytes = before + n;
+    const kb = sa.transform?.lifeKilobytes;
+    // only the datagram that crosses the limit ends the SA's lifetime
+    if (kb && sa.state === 'ESTABLISHED' && before <= kb * 1024 && sa.ikeBytes > kb * 1024) {
+      this.log('sa', 10, `ISAKMP SA with ${sa.peer.name} reached its lifetime of ${kb} KB`);
+      sa.hardAt = this.now;
+    }
   }
 
   /** Phase 1 finished: count, report and start the Quick Modes that waited for it. */
@@ -401,7 +452,8 @@ export class IkeEngine implements Engine {
   }
 
   establishedWith(peerName: string): IsakmpSa | undefined {
-    for (const sa of this.sasOfPeer(peerName)) if (sa.state === 'ESTABLISHED') return sa;
+    // one past its lifetime (waiting for a last Quick Mode to finish) takes no new work
+    for (const sa of this.sasOfPeer(peerName)) if (sa.state === 'ESTABLISHED' && !(sa.hardAt !== undefined && sa.hardAt <= this.now)) return sa;
     return undefined;
   }
 
@@ -522,10 +574,15 @@ export class IkeEngine implements Engine {
         this.emit({ from: sa.local, to: sa.remote, data: Uint8Array.of(0xff), keepalive: true });
         sa.keepaliveAt = this.now + NAT_KEEPALIVE_MS;
       } else if (sa.hardAt !== undefined && sa.hardAt <= this.now) {
-        // Quietly: IPsec SAs outlive their ISAKMP SA in IKEv1, and a Delete would make peers that tie
-        // them together (strongSwan) drop the IPsec SAs as well. The peer's own timer retires its copy.
-        this.log('sa', 0, `ISAKMP SA with ${sa.peer.name} expired`);
-        this.removeIsakmp(sa);
+        if (this.quickOfSa(sa.icookie.toString('hex')).some((q) => q.state !== 'DONE')) {
+          // A Quick Mode still running under it finishes first (each is bounded by Exchange-max-time).
+          sa.hardAt = this.now + 1000;
+        } else {
+          // Quietly: IPsec SAs outlive their ISAKMP SA in IKEv1, and a Delete would make peers that tie
+          // them together (strongSwan) drop the IPsec SAs as well. The peer's own timer retires its copy.
+          this.log('sa', 0, `ISAKMP SA with ${sa.peer.name} expired`);
+          this.removeIsakmp(sa);
+        }
       }
       if (sa.state === 'ESTABLISHED') {
         sa.dpdNext = dpdTick(this, sa);
@@ -579,37 +636,38 @@ export class IkeEngine implements Engine {
   }
 
   private nextTimer(): Millis | undefined {
-    let t: number | undefined;
-    const at = (x: number | undefined): void => {
-      if (x !== undefined && (t === undefined || x < t)) t = x;
-    };
-    const maxAge = this.config.exchangeMaxTimeSec * 1000;
-    for (const sa of this.sas.values()) {
-      if (sa.state !== 'ESTABLISHED') {
-        at(sa.createdAt + maxAge);
-        if (sa.xmit.awaitingReply) at(sa.xmit.nextAt);
-      } else {
-        at(sa.hardAt);
-        if (sa.xmit.lastSent && sa.establishedAt !== undefined) at(sa.establishedAt + maxAge);
-        at(sa.keepaliveAt);
-        if (this.config.dpdIntervalSec && sa.dpd?.peerSupports) {
-          at(sa.dpd.outstanding !== undefined ? (sa.dpd.sentAt ?? this.now) + 5000 : (sa.lastHeardAt ?? this.now) + this.config.dpdIntervalSec * 1000);
-        }
-      }
-    }
-    for (const q of this.quick.values()) {
-      if (q.state === 'DONE') at(q.keepUntil);
-      else {
-        at(q.xmit.startedAt + maxAge);
-        if (q.xmit.awaitingReply) at(q.xmit.nextAt);
-      }
-    }
-    for (const s of this.ipsec.values()) {
-      at(s.hardAt);
-      if (!s.rekeyStarted) at(s.softAt);
-    }
-    for (const d of this.deferred) at(d.at);
+    let t: Millis | undefined;
+    for (const sa of this.sas.values()) t = minTime(t, this.timerOfSa(sa));
+    for (const q of this.quick.values()) t = minTime(t, this.timerOfQuick(q));
+    for (const s of this.ipsec.values()) t = minTime(t, this.timerOfIpsec(s));
+    for (const d of this.deferred) t = minTime(t, d.at);
     return t;
+  }
+
+  private timerOfSa(sa: IsakmpSa): Millis | undefined {
+    const maxAge = this.config.exchangeMaxTimeSec * 1000;
+    let t: Millis | undefined;
+    if (sa.state !== 'ESTABLISHED') {
+      t = minTime(t, sa.createdAt + maxAge);
+      if (sa.xmit.awaitingReply) t = minTime(t, sa.xmit.nextAt);
+    } else {
+      t = minTime(t, sa.hardAt);
+      if (sa.xmit.lastSent && sa.establishedAt !== undefined) t = minTime(t, sa.establishedAt + maxAge);
+      t = minTime(t, sa.keepaliveAt);
+      if (this.config.dpdIntervalSec && sa.dpd?.peerSupports) {
+        t = minTime(t, sa.dpd.outstanding !== undefined ? (sa.dpd.sentAt ?? this.now) + 5000 : (sa.lastHeardAt ?? this.now) + this.config.dpdIntervalSec * 1000);
+      }
+    }
+    return t;
+  }
+
+  private timerOfQuick(q: QuickExchange): Millis | undefined {
+    if (q.state === 'DONE') return q.keepUntil;
+    return minTime(q.xmit.startedAt + this.config.exchangeMaxTimeSec * 1000, q.xmit.awaitingReply ? q.xmit.nextAt : undefined);
+  }
+
+  private timerOfIpsec(s: IpsecSa): Millis | undefined {
+    return minTime(s.hardAt, s.rekeyStarted ? undefined : s.softAt);
   }
 
   // ---------- commands ----------
@@ -779,6 +837,9 @@ export interface EngineSnapshot {
   ipsec: Array<Record<string, string | number | null>>;
   exchanges: number;
 }
+
+const minTime = (a: Millis | undefined, b: Millis | undefined): Millis | undefined =>
+  a === undefined ? b : b === undefined ? a : Math.min(a, b);
 
 export const hex32 = (n: number): string => (n >>> 0).toString(16).padStart(8, '0');
 

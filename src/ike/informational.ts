@@ -31,6 +31,7 @@ export function sendProtected(e: IkeEngine, sa: IsakmpSa, payloads: Payload[]): 
   const m = buildMessage({ icookie: sa.icookie, rcookie: sa.rcookie, exchange: ExchangeType.INFO, messageId: mid }, [{ type: PayloadType.HASH, data: h }, ...payloads], sa.keys);
   sa.keys!.forgetIv(mid);
   e.emit({ from: sa.local, to: sa.remote, data: m.data, plain: m.plain });
+  e.countIkeBytes(sa, m.data.length);
 }
 
 export function sendProtectedNotify(e: IkeEngine, sa: IsakmpSa, notify: NotifyName, spi: Uint8Array, protocol: number): void {
@@ -101,7 +102,7 @@ export function infoReceive(e: IkeEngine, sa: IsakmpSa, h: Header, datagram: Uin
     e.log('message', 0, `informational from ${sa.peer.name} with a bad HASH dropped`);
     return;
   }
-  e.followPeer(sa, from, to);
+  e.followPeer(sa, from, to, datagram.length);
   for (const p of rest) {
     if (p.type === PayloadType.DELETE) handleDelete(e, sa, p as D);
     else if (p.type === PayloadType.NOTIFY) handleNotify(e, sa, p as N);

@@ -24,9 +24,11 @@ export function phase1Attrs(t: Phase1Transform): Attr[] {
     { type: IkeAttr.HASH_ALGORITHM, value: t.hash },
     { type: IkeAttr.AUTHENTICATION_METHOD, value: t.auth },
     { type: IkeAttr.GROUP_DESCRIPTION, value: t.group },
-    { type: IkeAttr.LIFE_TYPE, value: LifeType.SECONDS },
-    { type: IkeAttr.LIFE_DURATION, value: t.lifeSeconds },
+    // attr(): a duration above 65535 (a day is 86400 s) must go as a variable-length (TLV) attribute
+    attr(IkeAttr.LIFE_TYPE, LifeType.SECONDS),
+    attr(IkeAttr.LIFE_DURATION, t.lifeSeconds),
   ];
+  if (t.lifeKilobytes) a.push(attr(IkeAttr.LIFE_TYPE, LifeType.KILOBYTES), attr(IkeAttr.LIFE_DURATION, t.lifeKilobytes));
   if (t.keyLength) a.push({ type: IkeAttr.KEY_LENGTH, value: t.keyLength });
   return a;
 }
@@ -53,15 +55,19 @@ export function readPhase1Transform(t: Transform): Phase1Transform | undefined {
   if (encr === undefined || hash === undefined || auth === undefined || group === undefined) return undefined;
   const keyLength = attrNum(t.attributes, IkeAttr.KEY_LENGTH);
   if (!cipherUsable(encr, keyLength) || !hashUsable(hash) || !groupUsable(group)) return undefined;
+  // LIFE_TYPE/LIFE_DURATION come in pairs (IKE and IPsec DOI number them alike: 11/12 and 1/2 differ only
+  // in type numbers), seconds and kilobytes.
   let lifeSeconds = 28800;
-  // LIFE_TYPE/LIFE_DURATION come in pairs; only the seconds lifetime is tracked.
-  for (let i = 0; i < t.attributes.length; i++) {
-    if (t.attributes[i]!.type === IkeAttr.LIFE_TYPE && attrNum([t.attributes[i]!], IkeAttr.LIFE_TYPE) === LifeType.SECONDS) {
-      const d = t.attributes[i + 1];
-      if (d?.type === IkeAttr.LIFE_DURATION) lifeSeconds = attrNum([d], IkeAttr.LIFE_DURATION) ?? lifeSeconds;
-    }
+  let lifeKilobytes: number | undefined;
+  for (let i = 0; i + 1 < t.attributes.length; i++) {
+    if (t.attributes[i]!.type !== IkeAttr.LIFE_TYPE || t.attributes[i + 1]!.type !== IkeAttr.LIFE_DURATION) continue;
+    const type = attrNum([t.attributes[i]!], IkeAttr.LIFE_TYPE);
+    const d = attrNum([t.attributes[i + 1]!], IkeAttr.LIFE_DURATION);
+    if (d === undefined) continue;
+    if (type === LifeType.SECONDS) lifeSeconds = d;
+    else if (type === LifeType.KILOBYTES) lifeKilobytes = d;
   }
-  return { encr, hash, auth, group, lifeSeconds, ...(keyLength !== undefined ? { keyLength } : {}) };
+  return { encr, hash, auth, group, lifeSeconds, ...(lifeKilobytes ? { lifeKilobytes } : {}), ...(keyLength !== undefined ? { keyLength } : {}) };
 }
 
 const samePhase1 = (a: Phase1Transform, b: Phase1Transform): boolean =>
@@ -80,7 +86,7 @@ export function choosePhase1(
       const r = readPhase1Transform(t);
       if (!r || !auths.has(r.auth)) continue;
       const m = mine.find((x) => samePhase1(x, r));
-      if (m) return { transform: t, chosen: { ...r, lifeSeconds: Math.min(r.lifeSeconds, m.lifeSeconds) } };
+      if (m) return { transform: t, chosen: shorterLife(r, m) };
     }
   }
   return undefined;
@@ -92,7 +98,15 @@ export function acceptPhase1Reply(reply: Proposal[], offered: Phase1Transform[])
   const r = readPhase1Transform(reply[0]!.transforms[0]!);
   if (!r) return undefined;
   const m = offered.find((x) => samePhase1(x, r));
-  return m ? { ...r, lifeSeconds: Math.min(r.lifeSeconds, m.lifeSeconds) } : undefined;
+  return m ? shorterLife(r, m) : undefined;
+}
+
+/** The received transform with the shorter of both lifetimes, seconds and kilobytes (unset = none). */
+function shorterLife(r: Phase1Transform, m: Phase1Transform): Phase1Transform {
+  const kb = r.lifeKilobytes && m.lifeKilobytes ? Math.min(r.lifeKilobytes, m.lifeKilobytes) : r.lifeKilobytes || m.lifeKilobytes;
+  const out: Phase1Transform = { ...r, lifeSeconds: Math.min(r.lifeSeconds, m.lifeSeconds) };
+  if (kb) out.lifeKilobytes = kb;
+  return out;
 }
 
 // ---------- phase 2 ----------

@@ -30,6 +30,7 @@ function sendQm(e: IkeEngine, q: QuickExchange, hashValue: (rest: Buffer) => Buf
   const hashP: Payload = { type: PayloadType.HASH, data: hashValue(encodeChain(rest)) };
   const m = buildMessage({ icookie: sa.icookie, rcookie: sa.rcookie, exchange: ExchangeType.QUICK_MODE, messageId: q.messageId }, [hashP, ...rest], sa.keys);
   e.sendTracked(q.xmit, { from: sa.local, to: sa.remote, data: m.data, plain: m.plain }, awaitReply);
+  e.countIkeBytes(sa, m.data.length);
 }
 
 export function quickInitiate(e: IkeEngine, sa: IsakmpSa, conn: ConnectionConfig): void {
@@ -104,7 +105,7 @@ export function quickReceive(e: IkeEngine, sa: IsakmpSa, h: Header, datagram: Ui
     return;
   }
   const hashGot = Buffer.from((opened.payloads[0] as { data: Uint8Array }).data);
-  const followIfOk = (): void => e.followPeer(sa, from, to);
+  const followIfOk = (): void => e.followPeer(sa, from, to, datagram.length);
   const restRaw = Buffer.concat(opened.payloads.slice(1).map(rawOf));
   const ps = opened.payloads;
   let r: Refusal | undefined;

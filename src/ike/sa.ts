@@ -68,6 +68,8 @@ export interface IsakmpSa {
   createdAt: Millis;
   establishedAt?: Millis;
   hardAt?: Millis;
+  /** IKE bytes under this SA, both ways (for a KILOBYTES lifetime). */
+  ikeBytes?: number;
   /** Connections waiting for this SA to come up. */
   pending: string[];
   usedMessageIds: Set<number>;

@@ -127,3 +127,20 @@ LIFE_DURATION=		1000
   });
 });
 
+
+describe('daemon packet i/o: routing of its own traffic around the TUN', () => {
+  it('IKE ports, ESP, AH and raw sends stay on the main table before the TUN table is consulted', async () => {
+    const { routingRules, TUN_ROUTE_TABLE } = await import('../../src/daemon/packet-io.js');
+    const add = routingRules('add', [500, 4500, 500]).map((r) => r.join(' '));
+    assert.deepEqual(add.filter((r) => !r.startsWith('-6')), [
+      'rule add priority 1770 ipproto udp sport 500 lookup main',
+      'rule add priority 1770 ipproto udp sport 4500 lookup main',
+      'rule add priority 1770 ipproto 50 lookup main',
+      'rule add priority 1770 ipproto 51 lookup main',
+      'rule add priority 1770 ipproto 255 lookup main',
+      `rule add priority 1771 lookup ${TUN_ROUTE_TABLE}`,
+    ]);
+    assert.equal(add.filter((r) => r.startsWith('-6 ')).length, 6);
+    assert.deepEqual(routingRules('del', [500]).map((r) => r[r.indexOf('rule') + 1]), Array(10).fill('del'));
+  });
+});

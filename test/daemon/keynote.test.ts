@@ -20,11 +20,13 @@ describe('isakmpd with KeyNote deciding the Quick Modes it answers', function ()
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  async function pairWith(policyText: string, tag: string): Promise<[Daemon, Daemon]> {
+  async function pairWith(policyText: string, tag: string, phase1Policy = false): Promise<[Daemon, Daemon]> {
     const pol = path.join(dir, `${tag}.policy`);
     fs.writeFileSync(pol, policyText, { mode: 0o600 });
     const [pe, pw] = randomPorts();
-    const west = await startDaemon(`west-${tag}`, dir, pw, confFor({ self: 'west', peerPort: pe, active: false, psk: PSK, policyFile: pol }), [], true);
+    let westConf = confFor({ self: 'west', peerPort: pe, active: false, psk: PSK, policyFile: pol });
+    if (phase1Policy) westConf = westConf.replace('[General]\n', '[General]\nPhase1-policy=\tyes\n');
+    const west = await startDaemon(`west-${tag}`, dir, pw, westConf, [], true);
     daemons.push(west);
     const east = await startDaemon(`east-${tag}`, dir, pe, confFor({ self: 'east', peerPort: pw, active: true, psk: PSK }));
     daemons.push(east);
@@ -44,6 +46,17 @@ describe('isakmpd with KeyNote deciding the Quick Modes it answers', function ()
     assert.equal((await showSa(east)).ipsec.length, 0);
     // phase 1 itself stands: the refusal is for this Quick Mode only
     assert.equal((await showSa(west)).isakmp.length, 1);
+  });
+
+  it('[General] Phase1-policy=yes (an oakley extension) also asks the policy about phase 1', async () => {
+    // this policy grants Quick Modes only (phase is "" there): with the phase 1 check on, phase 1 is refused
+    const [east, west] = await pairWith(policy('phase == "" && esp_present == "yes"'), 'p1deny', true);
+    await waitFor(() => /phase 1 policy refused peer/.test(west.output()), 20_000, 'the phase 1 refusal');
+    assert.equal((await showSa(west)).isakmp.filter((s) => s.state === 'ESTABLISHED').length, 0);
+    assert.equal((await showSa(east)).ipsec.length, 0);
+    // and one that admits phase 1 too brings the tunnel up
+    const [e2, w2] = await pairWith(policy('(phase == "1" || esp_present == "yes")'), 'p1allow', true);
+    await waitFor(async () => (await showSa(e2)).ipsec.length === 1 && (await showSa(w2)).ipsec.length === 1, 20_000, 'tunnel up');
   });
 
   it('will not start when the policy file is missing, and says how to run without KeyNote', async () => {

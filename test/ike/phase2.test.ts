@@ -7,7 +7,7 @@ import type { IpsecSuite, IpsecTransform } from '../../src/ike/config.js';
 import type { IpsecSaSpec } from '../../src/ike/types.js';
 import { DataPlane } from '../../src/dataplane/dataplane.js';
 import { DataplaneLink, lifetimes } from '../../src/daemon/dataplane-link.js';
-import { decodeHeader } from '../../src/isakmp/index.js';
+import { decodeHeader, decodeMessage, type SaPayload } from '../../src/isakmp/index.js';
 import { ExchangeType } from '../../src/isakmp/numbers.js';
 import { choosePhase2, phase2Proposals } from '../../src/ike/proposals.js';
 
@@ -121,6 +121,13 @@ describe('ike engine: Quick Mode transforms, AH, bundles and lifetimes', () => {
     assert.ok(net.wire.some((p) => decodeHeader(p.data).exchange === ExchangeType.QUICK_MODE));
     const { dpe } = trafficCrosses(e, w);
     assert.deepEqual(dpe.listSas().map((s) => s.proto).sort(), ['ah', 'ah', 'esp', 'esp']);
+    // one tunnel: ESP tunnels, AH covers the outer header in transport mode (IP | AH | ESP | inner IP)
+    assert.deepEqual(dpe.listSas().map((s) => `${s.proto} ${s.mode}`).sort(), ['ah transport', 'ah transport', 'esp tunnel', 'esp tunnel']);
+    const out = dpe.outbound(udpPacket('192.0.2.10', '198.51.100.20'));
+    assert.equal(out.action, 'protect');
+    const wire = (out as Extract<typeof out, { action: 'protect' }>).out.bytes;
+    assert.equal(wire[9], 51, 'outer header carries AH');
+    assert.equal(wire[20], 50, 'AH next header is ESP, not a second IP header');
     // Delete covers both protocols: the peer drops the whole bundle
     net.command(east, { type: 'teardown', name: 'east-west' });
     net.run(net.now + 5000);
@@ -224,6 +231,45 @@ describe('ike engine: Quick Mode transforms, AH, bundles and lifetimes', () => {
       assert.equal([...n.engine.sas.values()][0]!.xmit.lastSent, undefined);
       assert.equal(n.engine.quick.size, 0);
     }
+  });
+
+  it('lifetimes above 65535 go as variable-length attributes (a day: 86400 s) in both phases', () => {
+    const net = new SimNet();
+    const cfg = pairConfigs({ lifeSeconds: 86400 });
+    for (const c of [cfg.east, cfg.west]) c.peers[0]!.transforms = [{ ...c.peers[0]!.transforms[0]!, lifeSeconds: 86400 }];
+    const east = net.add('east', EAST, cfg.east, 'day-e');
+    const west = net.add('west', WEST, cfg.west, 'day-w');
+    net.command(east, { type: 'connect', name: 'east-west' });
+    net.run(60_000, () => added(east).length > 0 && added(west).length > 0);
+    assert.equal(east.engine.stats.dropped['internal-error'], undefined);
+    assert.equal(added(west)[0]!.sa.lifeSeconds, 86400);
+    assert.equal([...west.engine.sas.values()][0]!.transform!.lifeSeconds, 86400);
+    // the first Main Mode message carries LIFE_DURATION as a 4-byte TLV
+    const mm1 = decodeMessage(net.wire[0]!.data);
+    const sa = mm1.payloads[0] as SaPayload;
+    const dur = sa.proposals[0]!.transforms[0]!.attributes.find((a) => a.type === 12)!;
+    assert.deepEqual(dur.value, Uint8Array.of(0, 1, 0x51, 0x80));
+  });
+
+  it('Phase 1 KILOBYTES: the ISAKMP SA expires after that much IKE traffic; its IPsec SA lives on', () => {
+    const net = new SimNet();
+    const cfg = pairConfigs({ pfs: 14 });
+    for (const c of [cfg.east, cfg.west]) c.peers[0]!.transforms = [{ ...c.peers[0]!.transforms[0]!, lifeKilobytes: 1 }];
+    const east = net.add('east', EAST, cfg.east, 'p1kb-e');
+    const west = net.add('west', WEST, cfg.west, 'p1kb-w');
+    net.command(east, { type: 'connect', name: 'east-west' });
+    net.run(60_000, () => added(east).length > 0 && added(west).length > 0);
+    const sa = [...east.engine.sas.values()][0]!;
+    assert.equal(sa.transform?.lifeKilobytes, 1);
+    assert.ok(sa.ikeBytes! < 1024, `${sa.ikeBytes} bytes after one Quick Mode`);
+    // a second Quick Mode with PFS takes the ISAKMP SA past 1 KB
+    net.command(east, { type: 'teardown', name: 'east-west' });
+    net.command(east, { type: 'connect', name: 'east-west' });
+    net.run(net.now + 60_000, () => added(east).length > 1);
+    net.run(net.now + 1000);
+    assert.equal(east.engine.sas.size, 0, 'Quick Mode traffic passed 1 KB: the ISAKMP SA is gone');
+    assert.ok(east.logs.some((l) => /reached its lifetime of 1 KB/.test(l.msg)));
+    assert.equal(east.engine.ipsec.size, 1, 'the second IPsec SA outlives it');
   });
 });
 

@@ -36,6 +36,8 @@ export class SimNet {
 
   add(name: string, ep: Endpoint, config: EngineConfig, seed: string, natTPort?: number): Node {
     const engine = new IkeEngine({ config, local: [ep], rng: seededRng(seed), ...(natTPort ? { natTPort } : {}) });
+    // every incremental next-timer computation is checked against a full scan in simulated runs
+    engine.verifyTimers = true;
     const n: Node = { name, ep, engine, installs: [], logs: [] };
     this.nodes.set(endpointKey(ep), n);
     if (natTPort) this.nodes.set(endpointKey({ address: ep.address, port: natTPort }), n);
@@ -66,6 +68,7 @@ export class SimNet {
   }
 
   apply(n: Node, fx: Effects): void {
+    if (n.engine.timerMisses) throw new Error(`${n.name}: the engine's next timer missed an earlier one`);
     n.installs.push(...fx.install);
     n.logs.push(...fx.log);
     n.timer = fx.nextTimer;

@@ -1,11 +1,15 @@
 // oakley <-> Libreswan 4.10 (root, package unpacked by scripts/interop-deps.sh): Main Mode and Aggressive
-// Mode Phase 1 with pre-shared keys, oakley as initiator and as responder.
+// Mode Phase 1 with pre-shared keys, and Main Mode with RSA signatures and certificates, oakley as
+// initiator and as responder; Delete propagation both ways.
 //
 // Only Phase 1 is asserted. pluto installs every IPsec SA into the kernel (XFRM) and the kernel here has no
 // ESP/AH in XFRM ("Protocol not supported"), so Quick Mode cannot complete inside pluto, whoever starts
 // it; there is no userspace data plane in Libreswan to fall back on (strongSwan has kernel-libipsec).
 import assert from 'node:assert/strict';
-import { Lab, labSuiteHooks, libreswanLabUnavailable, waitFor, type SitePair } from './lab/index.js';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Lab, labSuiteHooks, libreswanLabUnavailable, run, waitFor, type SitePair } from './lab/index.js';
+import { fixturePath } from '../helpers/paths.js';
 import { Oakley, PSK, oakleyConf } from './oakley-peer.js';
 
 interface PlutoRow {
@@ -143,6 +147,60 @@ describe('interop: oakley <-> Libreswan 4.10, Phase 1 (root)', function () {
           // that state goes (pluto then starts a new one: the connection was initiated, so it must stay up)
           await waitFor(async () => !(await p.states()).some((st) => st.serial === first.serial), { what: `pluto state #${first.serial} gone`, timeoutMs: 10_000 });
         }
+      } finally {
+        await o.stop();
+        await p.stop();
+      }
+    });
+  }
+
+  for (const role of ['responder', 'initiator'] as const) {
+    it(`Main Mode RSA_SIG with certificates (test/fixtures/pki), oakley ${role}`, async function () {
+      const { left: ps, right: os } = pair;
+      const p = lab.pluto(ps.ns, `p-rsa-${role}`);
+      p.configure(
+        {
+          gw: {
+            ikev2: 'no', authby: 'rsasig', left: ps.outer, leftsubnet: ps.subnet, leftcert: 'west', leftid: '@west.example.test',
+            right: os.outer, rightsubnet: os.subnet, rightid: '@east.example.test', rightca: '%same',
+            ike: 'aes128-sha2_256;modp2048', phase2alg: 'aes128-sha1;modp2048', auto: 'add',
+          },
+        },
+        ': RSA "west"',
+      );
+      // pluto's NSS database: the root CA (trusted) and west's certificate with its key
+      fs.mkdirSync(p.nssDir, { recursive: true });
+      await run('certutil', ['-N', '-d', `sql:${p.nssDir}`, '--empty-password']);
+      await run('certutil', ['-A', '-d', `sql:${p.nssDir}`, '-n', 'root', '-t', 'CT,,', '-i', fixturePath('pki', 'root.crt')]);
+      const p12 = path.join(lab.dir, `west-${role}.p12`);
+      await run('openssl', ['pkcs12', '-export', '-in', fixturePath('pki', 'west.crt'), '-inkey', fixturePath('pki', 'west.key'), '-name', 'west', '-out', p12, '-passout', 'pass:lab']);
+      await run('pk12util', ['-i', p12, '-d', `sql:${p.nssDir}`, '-W', 'lab']);
+      const dir = path.join(lab.dir, `rsa-${role}-pki`);
+      for (const d of ['ca', 'certs', 'crls']) fs.mkdirSync(path.join(dir, d), { recursive: true });
+      fs.copyFileSync(fixturePath('pki', 'root.crt'), path.join(dir, 'ca', 'root.crt'));
+      fs.copyFileSync(fixturePath('pki', 'east.crt'), path.join(dir, 'certs', 'east.crt'));
+      fs.copyFileSync(fixturePath('pki', 'east.key'), path.join(dir, 'east.key'));
+      fs.chmodSync(path.join(dir, 'east.key'), 0o600);
+      const o = new Oakley(lab, os, `o-pluto-rsa-${role}`, oakleyConf({
+        local: os.outer, remote: ps.outer, role, transforms: ['AES-128-SHA2-256-GRP14-RSA_SIG'], suites: ['QM-ESP-AES-128-SHA-PFS-GRP14-SUITE'],
+        localNet: os.subnet, remoteNet: ps.subnet,
+        localId: { type: 'FQDN', name: 'east.example.test' }, remoteId: { type: 'FQDN', name: 'west.example.test' },
+        sections: {
+          'X509-certificates': { 'CA-directory': `${dir}/ca/`, 'Cert-directory': `${dir}/certs/`, 'CRL-directory': `${dir}/crls/`, 'Private-key': `${dir}/east.key` },
+        },
+      }));
+      try {
+        await p.start();
+        await o.start();
+        if (role === 'responder') await p.initiate('gw', { asynchronous: true });
+        await p.waitState('gw', role === 'responder' ? /STATE_MAIN_I4/ : /STATE_MAIN_R3/);
+        await p.waitLog(/IKE SA established \{auth=RSA_SIG cipher=AES_CBC_128 integ=HMAC_SHA2_256 group=MODP2048\}/);
+        await p.waitLog(/authenticated peer .*RSA.* signature using peer certificate '@east\.example\.test' issued by CA .*Oakley Test Root CA/);
+        const sa = await o.waitState('ISAKMP SA established', (s) => s.isakmp.find((x) => x.state === 'ESTABLISHED'));
+        assert.equal(sa.role, role);
+        assert.equal(sa.hash, 'sha256');
+        const theirs = role === 'initiator' ? sa.idR : sa.idI;
+        assert.match(String(theirs), /west\.example\.test/);
       } finally {
         await o.stop();
         await p.stop();

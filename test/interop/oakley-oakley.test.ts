@@ -1,7 +1,7 @@
-// oakley <-> oakley (root): two daemons in two namespaces with NAT-T off (-T), so Quick Mode agrees on
-// plain tunnel mode and the data plane sends raw ESP (IP protocol 50), and AH (protocol 51) around ESP
-// for an AH+ESP bundle. A ping through the TUN devices both ways must arrive, and a capture of the link
-// must show only protected packets with the negotiated SPIs.
+// oakley <-> oakley (root): two daemons in two namespaces with NAT-T off (-T), or on but without a NAT,
+// so Quick Mode agrees on plain tunnel (or transport) mode and the data plane sends raw ESP (IP protocol
+// 50), and AH (protocol 51) around ESP for an AH+ESP bundle. A ping through the TUN devices both ways
+// must arrive, and a capture of the link must show only protected packets with the negotiated SPIs.
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { Lab, labSuiteHooks, run, strongswanLabUnavailable, waitFor, type SitePair } from './lab/index.js';
@@ -16,6 +16,9 @@ interface Row {
   ah: boolean;
   /** Host-to-host transport mode between the outer addresses (IPV4_ADDR identities) instead of a tunnel. */
   transport?: boolean;
+  /** Leave NAT-T on (no -T): without a NAT, NAT-D must find none and both stay on port 500 with raw ESP. */
+  natT?: boolean;
+  exchange?: 'ID_PROT' | 'AGGRESSIVE';
 }
 
 const ROWS: Row[] = [
@@ -29,8 +32,17 @@ const ROWS: Row[] = [
     name: 'ah-esp-bundle',
     suites: ['AH-ESP-SUITE'],
     sections: { 'AH-ESP-SUITE': { Protocols: 'QM-AH-SHA-PFS-GRP14,QM-ESP-AES-128-SHA-PFS-GRP14' } },
-    wire: /AH\(spi=0x[0-9a-f]+,.*ESP\(spi=0x[0-9a-f]+/,
+    // transport adjacency (RFC 2401 4.5): one outer header, AH over it, then ESP carrying the inner packet
+    wire: /IP \S+ > \S+: AH\(spi=0x[0-9a-f]+,seq=0x[0-9a-f]+,icv=0x[0-9a-f]+\): ESP\(spi=0x[0-9a-f]+,seq=0x[0-9a-f]+\)/,
     ah: true,
+  },
+  {
+    name: 'natt-capable-no-nat-aggressive',
+    suites: ['QM-ESP-AES-256-SHA2-256-PFS-GRP19-SUITE'],
+    wire: /ESP\(spi=0x[0-9a-f]+,seq=0x[0-9a-f]+\)/,
+    ah: false,
+    natT: true,
+    exchange: 'AGGRESSIVE',
   },
   {
     name: 'transport-esp',
@@ -41,7 +53,7 @@ const ROWS: Row[] = [
   },
 ];
 
-describe('interop: oakley <-> oakley over raw ESP and AH+ESP, no NAT-T (root)', function () {
+describe('interop: oakley <-> oakley over raw ESP and AH+ESP, no UDP encapsulation (root)', function () {
   const skip = labSuiteHooks(strongswanLabUnavailable);
   let lab: Lab;
   let pair: SitePair;
@@ -52,7 +64,7 @@ describe('interop: oakley <-> oakley over raw ESP and AH+ESP, no NAT-T (root)', 
   });
 
   for (const row of ROWS) {
-    it(`${row.name}: Main Mode PSK, Quick Mode ${row.suites.join(',')}, ping both ways through TUN`, async function () {
+    it(`${row.name}: ${row.exchange === 'AGGRESSIVE' ? 'Aggressive' : 'Main'} Mode PSK, Quick Mode ${row.suites.join(',')}, ping both ways through TUN`, async function () {
       const { left, right } = pair;
       const mk = (me: typeof left, them: typeof left, role: 'initiator' | 'responder', tun: string): Oakley =>
         new Oakley(
@@ -63,6 +75,7 @@ describe('interop: oakley <-> oakley over raw ESP and AH+ESP, no NAT-T (root)', 
             local: me.outer,
             remote: them.outer,
             role,
+            exchange: row.exchange,
             transforms: ['AES-128-SHA2-256-GRP14'],
             suites: row.suites,
             localNet: me.subnet,
@@ -75,7 +88,7 @@ describe('interop: oakley <-> oakley over raw ESP and AH+ESP, no NAT-T (root)', 
                 : {}),
             },
           }),
-          { noNatT: true, tun },
+          { noNatT: !row.natT, tun },
         );
       const resp = mk(right, left, 'responder', 'oor0');
       const init = mk(left, right, 'initiator', 'ooi0');
@@ -88,6 +101,7 @@ describe('interop: oakley <-> oakley over raw ESP and AH+ESP, no NAT-T (root)', 
         assert.equal(a.p1.icookie, b.p1.icookie);
         assert.equal(a.p1.rcookie, b.p1.rcookie);
         assert.deepEqual([a.p1.role, b.p1.role], ['initiator', 'responder']);
+        assert.equal(a.p1.exchange, row.exchange === 'AGGRESSIVE' ? 'aggressive' : 'main');
         assert.equal(a.p1.local, `${left.outer}:500`);
         assert.equal(b.p1.local, `${right.outer}:500`);
         assert.equal(spiHex(a.p2.spiIn), spiHex(b.p2.spiOut));
@@ -117,6 +131,7 @@ describe('interop: oakley <-> oakley over raw ESP and AH+ESP, no NAT-T (root)', 
         const lines = packets(text);
         for (const l of lines) assert.match(l, row.wire, `unprotected or wrong packet on the link: ${l}`);
         assert.doesNotMatch(text, /UDP-encap|ICMP echo/);
+        assert.doesNotMatch(text, /AH\([^)]*\): IP /, 'AH must not carry a second IP header (nested tunnels)');
         // the outer ESP SPIs on the wire are the negotiated ones
         const espSpis = new Set([...text.matchAll(/ESP\(spi=0x([0-9a-f]+)/g)].map((m) => spiHex(m[1]!)));
         if (!row.ah) assert.deepEqual([...espSpis].sort(), [spiHex(a.p2.spiIn), spiHex(a.p2.spiOut)].sort());

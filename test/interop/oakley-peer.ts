@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { request } from '../../src/cli/isakmpctl/control.js';
-import { run, waitFor, type Daemon, type Lab, type Site, type SitePair, type Charon, type ConfSection } from './lab/index.js';
+import { run, waitFor, type Daemon, type Lab, type Site, type Charon, type ConfSection } from './lab/index.js';
 
 /** The compiled tree this file runs from (dist or a per-area output folder). */
 const DIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -183,7 +183,9 @@ export class Oakley {
     if (this.opts.policy === undefined) args.push('-K');
     if (this.opts.noNatT) args.push('-T');
     if (this.opts.tun) args.push('--tun', this.opts.tun);
-    for (const d of this.opts.debug ?? []) args.push('-D', d);
+    // OAKLEY_IOP_DEBUG=A=90 (comma-separated -D values) turns on daemon debugging for a whole run.
+    const envDebug = (process.env['OAKLEY_IOP_DEBUG'] ?? '').split(',').filter(Boolean);
+    for (const d of [...(this.opts.debug ?? []), ...envDebug]) args.push('-D', d);
     args.push(...(this.opts.extraArgs ?? []));
     const d = this.lab.spawn(this.site.ns, this.name, process.execPath, args);
     this.daemon = d;
@@ -304,11 +306,6 @@ export function charonConn(
 /** Polls charon until connection gw has an ESTABLISHED IKE SA with child net INSTALLED. */
 export async function charonUp(c: Charon, timeoutMs = 20_000): ReturnType<Charon['waitEstablished']> {
   return c.waitEstablished('gw', { child: 'net', timeoutMs });
-}
-
-/** Both sites of a pair as (charon side, oakley side). */
-export function sides(pair: SitePair): { cs: Site; os: Site } {
-  return { cs: pair.left, os: pair.right };
 }
 
 /** Strips a leading 0x and lower-cases an SPI for comparison between the two peers' spellings. */

@@ -1,12 +1,13 @@
 // oakley <-> strongSwan 5.9.8 (root): behaviour beyond a plain negotiation, in one shared pair of
 // namespaces: proposal lists where only the last entry matches, INITIAL-CONTACT, Delete propagation in
-// both directions, NAT-T float with UDP-encapsulated tunnel mode, repeated rekeying under a short
-// lifetime, ping and TCP (iperf3) through the tunnel both ways, KeyNote policy accepting and refusing the
-// same peer, and Main Mode with RSA signatures and certificates.
+// both directions, NAT-T float with UDP-encapsulated tunnel mode, repeated rekeying under short lifetimes
+// (driven by either side), Phase 1 expiry, DPD, ping and TCP (iperf3) through the tunnel both ways, KeyNote
+// policy accepting and refusing the same peer (two daemons, and one daemon across a reload), and Main Mode
+// with RSA signatures and certificates (accepted, and refused for a certificate of another identity).
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Lab, labSuiteHooks, run, strongswanLabUnavailable, waitFor, type SitePair } from './lab/index.js';
+import { Lab, SUBNETS, hostIn, labSuiteHooks, run, strongswanLabUnavailable, waitFor, type SitePair } from './lab/index.js';
 import { Oakley, PSK, charonConn, oakleyConf, spiHex } from './oakley-peer.js';
 import { assertAgreement, establish, type SwanRow } from './strongswan-run.js';
 import { fixturePath } from '../helpers/paths.js';
@@ -72,6 +73,59 @@ describe('interop: oakley <-> strongSwan, features (root)', function () {
       await r.stop();
     }
   });
+
+  for (const role of ['initiator', 'responder'] as const) {
+    it(`two subnet pairs: two Quick Mode SAs under one ISAKMP SA, oakley ${role}, traffic on both`, async function () {
+      const third = SUBNETS.third;
+      const thirdHost = hostIn(third, 1);
+      // the charon side also protects 203.0.113.0/24 (put on its lo like the other inner subnets)
+      if (!(await pair.left.ns.ip(['addr', 'show', 'dev', 'lo'])).stdout.includes(thirdHost)) await pair.left.ns.addLoopbackAddress(`${thirdHost}/24`);
+      const r0 = row(`two-children-${role}`, role);
+      const r = await establish(lab, pair, r0, {
+        oakley: { tun: role === 'initiator' ? 'oakt5' : 'oakt6' },
+        swanConn: {
+          ike: BASE.ike,
+          esp: BASE.esp,
+          gw: {
+            children: {
+              net: { local_ts: pair.left.subnet, remote_ts: pair.right.subnet, esp_proposals: BASE.esp },
+              net2: { local_ts: third, remote_ts: pair.right.subnet, esp_proposals: BASE.esp },
+            },
+          },
+        },
+        oakleySpec: {
+          sections: {
+            'Phase 2': { [role === 'initiator' ? 'Connections' : 'Passive-connections']: 'net,net2' },
+            net2: { Phase: '2', 'ISAKMP-peer': 'peer', Configuration: 'p2', 'Local-ID': 'local-net', 'Remote-ID': 'remote-net2' },
+            'remote-net2': { 'ID-type': 'IPV4_ADDR_SUBNET', Network: third.split('/')[0]!, Netmask: '255.255.255.0' },
+          },
+        },
+      });
+      try {
+        if (role === 'responder') {
+          const r2 = await r.c.initiate('net2', { check: false });
+          assert.equal(r2.code, 0, r2.stdout.slice(-800));
+        }
+        const swan = await r.c.waitEstablished('gw', { child: 'net2' });
+        const st = await r.o.waitState('two IPsec SAs', (s) => (s.ipsec.length === 2 ? s : undefined));
+        assert.equal(st.isakmp.filter((s) => s.state === 'ESTABLISHED').length, 1, 'one ISAKMP SA');
+        assert.equal((await r.c.listSas()).length, 1, 'charon: one IKE SA');
+        for (const [name, remote] of [['net', pair.left.subnet], ['net2', third]] as const) {
+          const ours = st.ipsec.find((s) => s.connection === name);
+          assert.ok(ours, `oakley IPsec SA for ${name}: ${JSON.stringify(st.ipsec)}`);
+          assert.equal(ours.remoteSelector, remote);
+          const child = swan.children.find((c) => c.name === name && c.state === 'INSTALLED');
+          assert.ok(child, `charon child ${name}`);
+          assert.equal(spiHex(ours.spiIn), spiHex(child.spiOut));
+        }
+        assert.ok(await pair.right.ns.ping(pair.left.inner, { source: pair.right.inner, count: 1, timeoutS: 3 }), 'ping via net');
+        assert.ok(await pair.right.ns.ping(thirdHost, { source: pair.right.inner, count: 1, timeoutS: 3 }), 'ping via net2');
+        assert.ok(await pair.left.ns.ping(pair.right.inner, { source: thirdHost, count: 1, timeoutS: 3 }), 'ping from 203.0.113.1 via net2');
+      } finally {
+        await r.stop();
+      }
+    });
+  }
 
   it('INITIAL-CONTACT: oakley sends it on first contact; a restarted charon\'s INITIAL-CONTACT replaces the stale SAs on oakley', async function () {
     // oakley initiator: its Main Mode message 5 carries INITIAL-CONTACT, as charon parses it
@@ -260,6 +314,43 @@ describe('interop: oakley <-> strongSwan, features (root)', function () {
     }
   });
 
+  it('Phase 1 reauthentication by charon (make-before-break, every 5 s): both hold the same ISAKMP SAs and the IPsec SA lives on', async function () {
+    // Break-before-make would delete the old IKE SA first and send INITIAL-CONTACT in the new Main Mode,
+    // which (RFC 2407 4.6.3.3, as isakmpd) makes oakley drop the IPsec SA that charon keeps: an IKEv1
+    // ambiguity, not tested here. Make-before-break sends no INITIAL-CONTACT; charon keeps the older IKE SAs
+    // (REKEYING) until they expire, so both sides list the same set of cookies.
+    const r0 = row('p1-reauth', 'responder');
+    const r = await establish(lab, pair, r0, {
+      oakley: { tun: 'oakt7' },
+      charon: { keyLog: false, charon: { make_before_break: true } },
+      swanConn: { ike: BASE.ike, esp: BASE.esp, gw: { reauth_time: '5s', over_time: '60s', rand_time: '0s' } },
+    });
+    try {
+      const first = r.p1.icookie.toLowerCase();
+      const newer = await waitFor(
+        async () => {
+          const sas = await r.c.listSas();
+          const swan = sas.find((sa) => sa.state === 'ESTABLISHED' && sa.initiatorSpi.toLowerCase() !== first);
+          if (!swan) return undefined;
+          const st = await r.o.showSa();
+          const theirs = sas.map((sa) => sa.initiatorSpi.toLowerCase()).sort().join(',');
+          const ours = st.isakmp.filter((x) => x.state === 'ESTABLISHED').map((x) => x.icookie.toLowerCase()).sort().join(',');
+          return theirs === ours ? { swan, st } : undefined;
+        },
+        { what: 'a reauthenticated IKE SA, and the same ISAKMP SA cookies on charon and oakley', timeoutMs: 20_000, intervalMs: 200 },
+      );
+      // the IPsec SA negotiated under the first ISAKMP SA is still there on both sides and carries traffic
+      assert.ok(newer.st.ipsec.some((q) => spiHex(q.spiIn) === spiHex(r.p2.spiIn)), `oakley kept IPsec SA ${r.p2.spiIn}: ${JSON.stringify(newer.st.ipsec)}`);
+      const children = (await r.c.listSas()).flatMap((sa) => sa.children);
+      assert.ok(children.some((c) => c.state === 'INSTALLED' && spiHex(c.spiOut) === spiHex(r.p2.spiIn)), 'charon still has the CHILD_SA');
+      assert.doesNotMatch(r.o.readLog(), /INITIAL-CONTACT/);
+      assert.ok(await pair.left.ns.ping(pair.right.inner, { source: pair.left.inner, count: 1, timeoutS: 3 }));
+      assert.ok(await pair.right.ns.ping(pair.left.inner, { source: pair.right.inner, count: 1, timeoutS: 3 }));
+    } finally {
+      await r.stop();
+    }
+  });
+
   it('DPD (RFC 3706): oakley answers charon\'s R-U-THERE, and declares a killed charon dead', async function () {
     const r0 = row('dpd', 'responder');
     const r = await establish(lab, pair, r0, {
@@ -343,6 +434,7 @@ describe('interop: oakley <-> strongSwan, features (root)', function () {
         const init = await c.initiate('net', { check: false, timeoutS: 15 });
         assert.notEqual(init.code, 0, 'swanctl --initiate must fail');
         await c.waitLog(/received NO_PROPOSAL_CHOSEN error notify/);
+        await o.waitLog(/policy refused/);
         // Phase 1 came up (the policy only decides Quick Mode); no IPsec SA on either side
         const st = await o.showSaCli();
         assert.equal(st.ipsec.length, 0);
@@ -355,6 +447,34 @@ describe('interop: oakley <-> strongSwan, features (root)', function () {
       }
     });
   }
+
+  it('KeyNote: one running oakley accepts charon, then refuses it after its policy file is changed and reloaded', async function () {
+    const policy = (alg: string): string =>
+      'KeyNote-Version: 2\n' +
+      'Authorizer: "POLICY"\n' +
+      `Licensees: "passphrase:${PSK}"\n` +
+      `Conditions: app_domain == "IPsec policy" && esp_present == "yes" && esp_enc_alg == "${alg}" -> "true";\n`;
+    const r0 = row('keynote-reload', 'responder');
+    const r = await establish(lab, pair, r0, { oakley: { policy: policy('aes') } });
+    try {
+      await assertAgreement(r, pair, r0);
+      // same daemon, same charon: only the policy file changes
+      fs.writeFileSync(r.o.policyPath, policy('3des'));
+      const rl = await r.o.ctl(['reload']);
+      assert.equal(rl.code, 0, rl.stderr + rl.stdout);
+      await r.c.terminateChild('net');
+      await r.o.waitState('IPsec SA gone', (s) => s.ipsec.length === 0);
+      const again = await r.c.initiate('net', { check: false, timeoutS: 10 });
+      assert.notEqual(again.code, 0, 'the second Quick Mode must be refused');
+      await r.c.waitLog(/received NO_PROPOSAL_CHOSEN error notify/);
+      await r.o.waitLog(/policy refused/);
+      const st = await r.o.showSaCli();
+      assert.equal(st.ipsec.length, 0);
+      assert.equal(st.isakmp.filter((s) => s.state === 'ESTABLISHED').length, 1, 'the ISAKMP SA is untouched');
+    } finally {
+      await r.stop();
+    }
+  });
 
   it('Main Mode RSA_SIG with certificates (test/fixtures/pki), both directions', async function () {
     for (const role of ['responder', 'initiator'] as const) {

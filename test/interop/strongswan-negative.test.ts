@@ -163,7 +163,7 @@ describe('interop: oakley <-> strongSwan, refusals and partial teardown (root)',
     try {
       const t = await r.o.ctl(['teardown', 'net']);
       assert.equal(t.code, 0, t.stderr + t.stdout);
-      await r.c.waitLog(new RegExp(`received DELETE for ESP CHILD_SA with SPI ${spiHex(r.p2.spiOut)}`));
+      await r.c.waitLog(new RegExp(`received DELETE for ESP CHILD_SA with SPI ${spiHex(r.p2.spiIn)}`));
       const sas = await r.c.listSas();
       assert.equal(sas.length, 1);
       assert.equal(sas[0]!.state, 'ESTABLISHED');

@@ -1,8 +1,8 @@
 // oakley <-> strongSwan 5.9.8 (root): Main Mode and Aggressive Mode with pre-shared keys, each peer as
-// initiator and as responder, address and FQDN identities; then a table of algorithms (ciphers, hashes,
-// MODP and ECP groups, with and without PFS), one negotiation per row in one shared pair of namespaces.
-// Each row checks both peers' state, then pings through the tunnel in both directions: swanctl --list-sas and isakmpctl -j show sa must describe the same
-// cookies, SPIs, selectors and algorithms.
+// initiator and as responder, with address, FQDN and user-FQDN identities; then a table of algorithms
+// (ciphers, hashes, MODP and ECP groups, GCM and CTR in ESP, with and without PFS), one negotiation per row in one shared
+// pair of namespaces. Each row checks both peers' state (swanctl --list-sas and isakmpctl -j show sa must
+// describe the same cookies, SPIs, selectors and algorithms), then pings through the tunnel both ways.
 import assert from 'node:assert/strict';
 import { Lab, labSuiteHooks, strongswanLabUnavailable, type SitePair } from './lab/index.js';
 import { assertAgreement, establish, type SwanRow } from './strongswan-run.js';
@@ -24,7 +24,7 @@ const AES128_SHA1_MODP2048 = {
 
 const MODES: SwanRow[] = [];
 for (const exchange of ['main', 'aggressive'] as const) {
-  for (const ids of ['ipv4', 'fqdn'] as const) {
+  for (const ids of ['ipv4', 'fqdn', 'ufqdn'] as const) {
     for (const oakley of ['responder', 'initiator'] as const) {
       MODES.push({ name: `${exchange === 'main' ? 'mm' : 'am'}-psk-${ids}-oakley-${oakley}`, exchange, oakley, ids, ...AES128_SHA1_MODP2048 });
     }
@@ -214,6 +214,22 @@ const ALGORITHMS: SwanRow[] = [
       encr: 'aes-256-cbc', hash: 'sha256', group: 14,
       swanIke: { encr: 'AES_CBC', keysize: '256', integ: 'HMAC_SHA2_256_128', dh: 'MODP_2048' },
       swanEsp: { encr: 'AES_GCM_16', integ: '' },
+      pfsGroup: 14,
+    },
+  },
+  {
+    name: 'esp-aes128ctr-sha256-modp2048-pfs',
+    exchange: 'main',
+    oakley: 'responder',
+    ids: 'ipv4',
+    ike: 'aes128-sha256-modp2048',
+    esp: 'aes128ctr-sha256-modp2048',
+    transforms: ['AES-128-SHA2-256-GRP14'],
+    suites: ['QM-ESP-AESCTR-128-SHA2-256-PFS-GRP14-SUITE'],
+    expect: {
+      encr: 'aes-128-cbc', hash: 'sha256', group: 14,
+      swanIke: { encr: 'AES_CBC', keysize: '128', integ: 'HMAC_SHA2_256_128', dh: 'MODP_2048' },
+      swanEsp: { encr: 'AES_CTR', integ: 'HMAC_SHA2_256_128' },
       pfsGroup: 14,
     },
   },

@@ -9,7 +9,7 @@ export interface SwanRow {
   exchange: 'main' | 'aggressive';
   /** Who starts Phase 1 and Quick Mode. */
   oakley: 'initiator' | 'responder';
-  ids: 'ipv4' | 'fqdn';
+  ids: 'ipv4' | 'fqdn' | 'ufqdn';
   /** strongSwan proposal strings. */
   ike: string;
   esp: string;
@@ -30,6 +30,7 @@ export interface SwanRow {
 }
 
 export const FQDN = { charon: 'charon.oakley.test', oakley: 'oakley.oakley.test' };
+export const UFQDN = { charon: 'charon@oakley.test', oakley: 'oakley@oakley.test' };
 
 export interface Running {
   c: Charon;
@@ -54,7 +55,8 @@ export async function establish(
 ): Promise<Running> {
   const { left: cs, right: os } = pair;
   const tag = `${row.name}-${seq++}`.replace(/[^A-Za-z0-9_.-]/g, '_');
-  const fqdn = row.ids === 'fqdn';
+  const names = row.ids === 'fqdn' ? FQDN : row.ids === 'ufqdn' ? UFQDN : undefined;
+  const idType = row.ids === 'ufqdn' ? ('USER_FQDN' as const) : ('FQDN' as const);
   const c = opts.reuseCharon ?? lab.charon(cs.ns, `c-${tag}`, { aggressivePsk: row.exchange === 'aggressive', keyLog: false, ...(opts.charon ?? {}) });
   const o = new Oakley(
     lab,
@@ -70,8 +72,8 @@ export async function establish(
       localNet: os.subnet,
       remoteNet: cs.subnet,
       psk: PSK,
-      localId: fqdn ? { type: 'FQDN', name: FQDN.oakley } : undefined,
-      remoteId: fqdn ? { type: 'FQDN', name: FQDN.charon } : undefined,
+      localId: names ? { type: idType, name: names.oakley } : undefined,
+      remoteId: names ? { type: idType, name: names.charon } : undefined,
       sections: row.sections,
       ...(opts.oakleySpec ?? {}),
     }),
@@ -88,8 +90,8 @@ export async function establish(
         aggressive: row.exchange === 'aggressive',
         ike: row.ike,
         esp: row.esp,
-        localId: fqdn ? FQDN.charon : undefined,
-        remoteId: fqdn ? FQDN.oakley : undefined,
+        localId: names?.charon,
+        remoteId: names?.oakley,
         ...(opts.swanConn ?? {}),
       }),
     );
@@ -150,9 +152,10 @@ export async function assertAgreement(r: Running, pair: SitePair, row: SwanRow):
   assert.equal(sa.rcookie.toLowerCase(), swan.responderSpi.toLowerCase(), 'responder cookie');
   // identities
   const [ourId, theirId] = row.oakley === 'initiator' ? [sa.idI, sa.idR] : [sa.idR, sa.idI];
-  if (row.ids === 'fqdn') {
-    assert.match(String(ourId), new RegExp(FQDN.oakley.replace(/\./g, '\\.')));
-    assert.match(String(theirId), new RegExp(FQDN.charon.replace(/\./g, '\\.')));
+  if (row.ids !== 'ipv4') {
+    const names = row.ids === 'fqdn' ? FQDN : UFQDN;
+    assert.match(String(ourId), new RegExp(names.oakley.replace(/\./g, '\\.')));
+    assert.match(String(theirId), new RegExp(names.charon.replace(/\./g, '\\.')));
   } else {
     assert.match(String(ourId), new RegExp(`^${pair.right.outer.replace(/\./g, '\\.')}(/32)?$`));
     assert.match(String(theirId), new RegExp(`^${pair.left.outer.replace(/\./g, '\\.')}(/32)?$`));
