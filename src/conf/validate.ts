@@ -10,7 +10,7 @@ import { SECTION_SPECS, TRANSFORM_TABLES, type Kind, type TagSpec } from './sche
 import { entriesOf, numberOf, type NumberTable } from '../isakmp/numbers.js';
 import { isPlainInt, parseOfferAccept, splitList, decodePresharedKey } from './values.js';
 import { parsePort } from './model.js';
-import { explainNotGenerated, suggestGeneratedName } from './autogen.js';
+import { explainNotGenerated, parseQmBase, suggestGeneratedName } from './autogen.js';
 import { closest } from './suggest.js';
 
 interface Site {
@@ -254,6 +254,14 @@ export function validate(c: Config): Diagnostic[] {
         const groups = new Set<string>();
         for (const p of c.getList(s, 'Protocols') ?? []) for (const t of c.getList(p, 'Transforms') ?? []) groups.add((c.get(t, 'GROUP_DESCRIPTION') ?? 'none').toUpperCase());
         if (groups.size > 1) report('warning', siteOf(c.binding(s, 'Protocols'), ref), 'suite-groups', s, 'Protocols', `the transforms of one proposal use different groups (${[...groups].join(', ')}); isakmpd requires one group per proposal`, 'use the same PFS group in every transform of the suite');
+        // isakmpd's generator sets GROUP_DESCRIPTION only for suites with a hash piece, so a generated
+        // GCM/GMAC suite named -PFS negotiates without PFS; say so where the name is used.
+        const q = /-SUITE$/i.test(s) ? parseQmBase(s.slice(0, -6)) : null;
+        if (q?.pfs && !q.hash && groups.size === 1 && groups.has('NONE')) {
+          report('warning', ref, 'pfs-without-group', s, undefined,
+            `as in isakmpd, the generated suite ${s} carries no GROUP_DESCRIPTION (only suites with a hash piece get one), so it negotiates without PFS`,
+            `write the suite's sections yourself with GROUP_DESCRIPTION=${q.group.group} in its transform, or drop -PFS from the name`);
+        }
         break;
       }
       case 'ipsec-protocol': {

@@ -1,3 +1,5 @@
+// Warnings about configurations that load but would not do what they say: legacy ciphers this process
+// cannot run, and generated PFS suites that carry no group. Each points at the line to change.
 // Legacy ciphers are offered only when this process can run them; otherwise the operator is told
 // where they are configured and how to enable them.
 import assert from 'node:assert/strict';
@@ -96,5 +98,34 @@ describe('conf: legacy ciphers (DES, Blowfish, CAST)', () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('conf: generated PFS suites without a hash piece (isakmpd quirk)', () => {
+  const withSuite = (suite: string, extra = ''): string =>
+    conf('AES-128-SHA-GRP14', suite) + extra;
+  const pfsWarnings = (text: string) =>
+    parseConfigText(text, 'gcm.conf').diagnostics.filter((d) => d.code === 'pfs-without-group');
+
+  it('warns where a hash-less -PFS suite is used, since it carries no group', () => {
+    const text = withSuite('QM-ESP-AESGCM-128-PFS-GRP14-SUITE');
+    const ds = pfsWarnings(text);
+    assert.equal(ds.length, 1);
+    const line = text.split('\n').findIndex((l) => l.startsWith('Suites=')) + 1;
+    assert.equal(`${ds[0]!.file}:${ds[0]!.line}`, `gcm.conf:${line}`);
+    assert.match(ds[0]!.hint ?? '', /GROUP_DESCRIPTION=MODP_2048/);
+  });
+
+  it('is silent for suites with a hash piece and for hand-written transforms that set the group', () => {
+    assert.deepEqual(pfsWarnings(withSuite('QM-ESP-AES-128-SHA-PFS-GRP14-SUITE')), []);
+    const own = `
+[QM-ESP-AESGCM-128-PFS-GRP14-XF]
+TRANSFORM_ID=AES_GCM_16
+KEY_LENGTH=128,128:128
+ENCAPSULATION_MODE=TUNNEL
+GROUP_DESCRIPTION=MODP_2048
+Life=LIFE_QUICK_MODE
+`;
+    assert.deepEqual(pfsWarnings(withSuite('QM-ESP-AESGCM-128-PFS-GRP14-SUITE', own)), []);
   });
 });
