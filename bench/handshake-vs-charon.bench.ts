@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { IkeEngine } from '../src/ike/engine.js';
 import type { EngineConfig } from '../src/ike/config.js';
-import { IkeAuth, IkeEncr, IkeHash } from '../src/ike/numbers.js';
+import { IkeAuthMethod as IkeAuth, IkeEncryption as IkeEncr, IkeHash } from '../src/isakmp/numbers.js';
 import type { Effects, Endpoint } from '../src/ike/types.js';
 import { measureDhLimit } from './crypto.bench.js';
 

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { IkeEngine } from '../src/ike/engine.js';
 import type { ConnectionConfig, EngineConfig, PeerConfig } from '../src/ike/config.js';
-import { IkeAuth, IkeEncr, IkeHash } from '../src/ike/numbers.js';
+import { IkeAuthMethod as IkeAuth, IkeEncryption as IkeEncr, IkeHash } from '../src/isakmp/numbers.js';
 import { seededRng } from '../src/ike/rng.js';
 import type { Effects, Endpoint } from '../src/ike/types.js';
 import { DataPlane } from '../src/dataplane/dataplane.js';

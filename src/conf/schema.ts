@@ -60,6 +60,11 @@ export const SECTION_SPECS: Record<Kind, SectionSpec> = {
       'Shared-SADB': { t: 'flag' },
       'Use-Keynote': { t: 'str' },
       'Delete-SAs': { t: 'str' },
+      // oakley extensions (isakmpd has none of these): the optional Phase 1 KeyNote check, and the MTUs
+      // of the TUN device and of the outer link when the daemon carries traffic itself (--tun).
+      'Phase1-policy': { t: 'str' },
+      'Tun-MTU': { t: 'int', min: 576, max: 65535 },
+      'Link-MTU': { t: 'int', min: 576, max: 65535 },
     },
   },
   'phase1-root': { title: 'Phase 1', tags: { Default: { t: 'ref', kind: 'isakmp-peer' } } },

@@ -129,3 +129,19 @@ Life=LIFE_QUICK_MODE
     assert.deepEqual(pfsWarnings(withSuite('QM-ESP-AESGCM-128-PFS-GRP14-SUITE', own)), []);
   });
 });
+
+describe('conf: oakley extensions in [General]', () => {
+  const general = (tags: string) => `[General]\n${tags}\n`;
+  const codes = (text: string) => parseConfigText(text, 'ext.conf').diagnostics.map((d) => `${d.tag ?? ''}:${d.code}`);
+
+  it('knows Phase1-policy, Tun-MTU and Link-MTU', () => {
+    assert.deepEqual(codes(general('Phase1-policy=yes\nTun-MTU=16000\nLink-MTU=1500')), []);
+  });
+
+  it('checks the MTU values and still flags misspelt tags', () => {
+    const ds = codes(general('Tun-MTU=100\nTun-MTUU=1400'));
+    assert.equal(ds.length, 2, ds.join(', '));
+    assert.ok(ds.some((d) => d.startsWith('Tun-MTU:')), ds.join(', '));
+    assert.ok(ds.some((d) => d.startsWith('Tun-MTUU:')), ds.join(', '));
+  });
+});
