@@ -8,21 +8,8 @@ import { dhGroupRow, generateKeyPair, groupAvailable } from '../src/crypto/dh-gr
 import { derivePhase1 } from '../src/crypto/keymat.js';
 import { phase1Cipher } from '../src/crypto/phase1-ciphers.js';
 import { unwrap } from '../src/crypto/errors.js';
+import { rate } from './rate.js';
 
-/** Runs `op` repeatedly for about `ms` milliseconds (at least 3 times); returns operations per second. */
-function rate(ms: number, op: () => void): number {
-  op(); // warm-up
-  let n = 0;
-  const t0 = performance.now();
-  let t = t0;
-  while (n < 3 || t - t0 < ms) {
-    op();
-    n++;
-    if ((n & 3) === 0 || n < 8) t = performance.now();
-  }
-  t = performance.now();
-  return (n * 1000) / (t - t0);
-}
 
 export interface DhFigures {
   group: number;

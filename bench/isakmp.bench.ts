@@ -6,19 +6,8 @@ import { createDecipheriv, createDiffieHellmanGroup } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { decodeMessage, decodePayloads, encodeMessage, encodePayloads } from '../src/isakmp/index.js';
 import { buildConversation } from '../test/isakmp/exchange-builder.js';
+import { rate } from './rate.js';
 
-function rate(ms: number, op: () => void): number {
-  op();
-  let n = 0;
-  const t0 = performance.now();
-  let t = t0;
-  while (n < 3 || t - t0 < ms) {
-    op();
-    n++;
-    if ((n & 15) === 0 || n < 16) t = performance.now();
-  }
-  return (n * 1000) / (performance.now() - t0);
-}
 
 const fmt = (x: number): string => Math.round(x).toLocaleString('en-US');
 

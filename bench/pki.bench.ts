@@ -9,19 +9,8 @@ import { parseCrl } from '../src/pki/crl.js';
 import { parseUncached } from '../src/pki/certificate.js';
 import { splitPemOrDer } from '../src/pki/pem.js';
 import { readFixture } from '../test/helpers/paths.js';
+import { rate } from './rate.js';
 
-function rate(ms: number, op: () => void): number {
-  op();
-  let n = 0;
-  const t0 = performance.now();
-  let t = t0;
-  while (n < 3 || t - t0 < ms) {
-    op();
-    n++;
-    if ((n & 3) === 0 || n < 8) t = performance.now();
-  }
-  return (n * 1000) / (performance.now() - t0);
-}
 
 const der = (name: string): Buffer => {
   const s = splitPemOrDer(readFixture('pki', name));
