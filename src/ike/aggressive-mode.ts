@@ -11,13 +11,14 @@ import { sendUnprotectedNotify } from './informational.js';
 import {
   authPayloads, checkKeNonce, checkPeerId, keyExchange, NONCE_LEN, one, ownId, peerFor, send, verifyAuth,
 } from './main-mode.js';
-import { bodyOf, encodeChain, openMessage, type Header } from './message.js';
+import { bodyOf, encodeChain, type Header } from './message.js';
 import { checkNatD, natDetected, natDPayloads, natTVendorIds, pickNatT, vendorIdFor } from './nat-t.js';
 import { dpdVendorId, peerAnnouncesDpd } from './dpd.js';
 import { acceptPhase1Reply, choosePhase1, phase1Proposal } from './proposals.js';
 import { newXmit, type IsakmpSa } from './sa.js';
 import { ownBytes } from './rng.js';
-import { AGGRESSIVE_MODE, checkStep } from './scripts.js';
+import { AGGRESSIVE_MODE } from './scripts.js';
+import { openFirstMessage, passPhase1Gate, type Phase1Gate } from './phase1-gate.js';
 import { endpointKey, refuse, type Endpoint, type Refusal } from './types.js';
 import type { Payload } from '../isakmp/index.js';
 import { PayloadType, ProtocolId, Doi, Situation } from '../isakmp/numbers.js';
@@ -55,6 +56,13 @@ export function aggressiveInitiate(e: IkeEngine, peer: PeerConfig, pending: stri
   return sa;
 }
 
+const AGGRESSIVE_GATE: Phase1Gate = {
+  exchange: 'aggressive',
+  script: AGGRESSIVE_MODE,
+  afterEstablished: 'aggressive-mode-after-established',
+  learnsResponderCookie: () => true,
+};
+
 export function aggressiveReceive(e: IkeEngine, sa: IsakmpSa | undefined, h: Header, datagram: Uint8Array, from: Endpoint, to: Endpoint): void {
   if (!sa) {
     if (!h.rspi.every((b) => b === 0) || h.flags & 1) {
@@ -64,35 +72,8 @@ export function aggressiveReceive(e: IkeEngine, sa: IsakmpSa | undefined, h: Hea
     responderStart(e, h, datagram, from, to);
     return;
   }
-  if (sa.exchange !== 'aggressive') {
-    e.drop('exchange-type-mismatch');
-    return;
-  }
-  if (e.isDuplicate(sa.xmit, datagram)) return;
-  if (sa.state === 'ESTABLISHED' || sa.state === 'DEAD') {
-    e.drop('aggressive-mode-after-established');
-    return;
-  }
-  const step = AGGRESSIVE_MODE[sa.step];
-  if (!step || step.by !== (sa.initiator ? 'responder' : 'initiator')) {
-    e.drop('unexpected-message');
-    return;
-  }
-  if (sa.initiator) sa.rcookie = ownBytes(h.rspi);
-  const encrypted = (h.flags & 1) !== 0;
-  const opened = openMessage(h, datagram, encrypted ? sa.keys : undefined);
-  if ('notify' in opened) {
-    e.drop(opened.notify.toLowerCase());
-    e.failPhase1(sa, opened.reason, opened);
-    return;
-  }
-  const bad = checkStep(step, opened.payloads.map((p) => p.type), encrypted);
-  if (bad) {
-    e.drop(bad.notify.toLowerCase());
-    e.failPhase1(sa, bad.reason, bad);
-    return;
-  }
-  if (encrypted) sa.keys!.confirmIv(0);
+  const opened = passPhase1Gate(e, AGGRESSIVE_GATE, sa, h, datagram);
+  if (!opened) return;
   const r = sa.initiator ? initiatorReply(e, sa, opened.payloads, from, to) : responderFinish(e, sa, opened.payloads, from, to);
   if (r) {
     e.failPhase1(sa, `${r.reason} (${r.notify})`, r);
@@ -103,16 +84,8 @@ export function aggressiveReceive(e: IkeEngine, sa: IsakmpSa | undefined, h: Hea
 
 function responderStart(e: IkeEngine, h: Header, datagram: Uint8Array, from: Endpoint, to: Endpoint): void {
   if (!e.mayOpenHalfOpen(from)) return;
-  const opened = openMessage(h, datagram);
-  if ('notify' in opened) {
-    e.drop(opened.notify.toLowerCase());
-    return;
-  }
-  const bad = checkStep(AGGRESSIVE_MODE[0]!, opened.payloads.map((p) => p.type), false);
-  if (bad) {
-    e.drop(bad.notify.toLowerCase());
-    return;
-  }
+  const payloads = openFirstMessage(e, AGGRESSIVE_MODE, h, datagram);
+  if (!payloads) return;
   const peer = peerFor(e, from);
   if (!peer) {
     e.drop('no-peer-config');
@@ -123,7 +96,7 @@ function responderStart(e: IkeEngine, h: Header, datagram: Uint8Array, from: End
     local: to, remote: from, state: 'SA', step: 2, offered: peer.transforms,
     xmit: newXmit(e.now), createdAt: e.now, pending: [], usedMessageIds: new Set(),
   };
-  const ps = opened.payloads;
+  const ps = payloads;
   const sap = one(ps, PayloadType.SA);
   let r: Refusal | undefined;
   const choice = peer.exchange === 'aggressive' && sap.doi === Doi.IPSEC ? choosePhase1(sap.proposals, peer.transforms) : undefined;

@@ -5,16 +5,17 @@ import { derivePhase1, KEY_LOG_LEVEL, phase1Cipher } from '../crypto/index.js';
 import { dhCreate } from './crypto-adapter.js';
 import type { IkeEngine } from './engine.js';
 import { idBody, idForAddress, idFromSpec, idText, sameId, type IdPayload } from './ids.js';
-import { bodyOf, buildMessage, encodeChain, openMessage, type Header } from './message.js';
+import { bodyOf, buildMessage, encodeChain, type Header } from './message.js';
 import { sendUnprotectedNotify } from './informational.js';
 import { checkNatD, natDetected, natDPayloads, natTVendorIds, pickNatT, vendorIdFor } from './nat-t.js';
 import { dpdVendorId, peerAnnouncesDpd } from './dpd.js';
 import { acceptPhase1Reply, choosePhase1, phase1Proposal } from './proposals.js';
 import { newXmit, type IsakmpSa } from './sa.js';
 import { ownBytes } from './rng.js';
-import { MAIN_MODE, checkStep } from './scripts.js';
+import { MAIN_MODE } from './scripts.js';
+import { openFirstMessage, passPhase1Gate, type Phase1Gate } from './phase1-gate.js';
 import { endpointKey, refuse, type Endpoint, type Refusal } from './types.js';
-import { findPayloads, type Payload, type PayloadOf, type SaPayload } from '../isakmp/index.js';
+import { findPayloads, type Payload, type PayloadOf } from '../isakmp/index.js';
 import { PayloadType, NotifyType, ProtocolId, ExchangeType, IkeAuthMethod, Doi, Situation } from '../isakmp/numbers.js';
 
 export const NONCE_LEN = 20;
@@ -56,6 +57,14 @@ export function one<T extends number>(ps: Payload[], type: T): PayloadOf<T> {
   return findPayloads(ps, type)[0]!;
 }
 
+const MAIN_GATE: Phase1Gate = {
+  exchange: 'main',
+  script: MAIN_MODE,
+  afterEstablished: 'main-mode-after-established',
+  learnsResponderCookie: (sa) => sa.step === 1,
+  decryptHint: (sa) => (sa.step >= 4 ? 'decryption failed: pre-shared key mismatch?' : undefined),
+};
+
 /** Entry for every ID_PROT datagram; `sa` is the SA its initiator cookie names, if any. */
 export function mainModeReceive(e: IkeEngine, sa: IsakmpSa | undefined, h: Header, datagram: Uint8Array, from: Endpoint, to: Endpoint): void {
   if (!sa) {
@@ -66,40 +75,10 @@ export function mainModeReceive(e: IkeEngine, sa: IsakmpSa | undefined, h: Heade
     responderStart(e, h, datagram, from, to);
     return;
   }
-  if (sa.exchange !== 'main') {
-    e.drop('exchange-type-mismatch');
-    return;
-  }
-  if (e.isDuplicate(sa.xmit, datagram)) return;
-  if (sa.state === 'ESTABLISHED' || sa.state === 'DEAD') {
-    e.drop('main-mode-after-established');
-    return;
-  }
-  const step = MAIN_MODE[sa.step];
-  const expectedBy = sa.initiator ? 'responder' : 'initiator';
-  if (!step || step.by !== expectedBy) {
-    e.drop('unexpected-message');
-    return;
-  }
-  if (sa.initiator && sa.step === 1) sa.rcookie = ownBytes(h.rspi);
-  const encrypted = (h.flags & 1) !== 0;
-  const opened = openMessage(h, datagram, encrypted ? sa.keys : undefined);
-  if ('notify' in opened) {
-    const r = sa.step >= 4 ? { ...opened, reason: `${opened.reason} (decryption failed: pre-shared key mismatch?)` } : opened;
-    e.drop(opened.notify.toLowerCase());
-    e.failPhase1(sa, r.reason, r);
-    return;
-  }
-  const bad = checkStep(step, opened.payloads.map((p) => p.type), encrypted);
-  if (bad) {
-    e.drop(bad.notify.toLowerCase());
-    e.failPhase1(sa, bad.reason, bad);
-    return;
-  }
-  // The phase 1 IV chain moves on only for a message we accept (before the step encrypts our reply).
-  if (encrypted) sa.keys!.confirmIv(0);
+  const opened = passPhase1Gate(e, MAIN_GATE, sa, h, datagram);
+  if (!opened) return;
   // An authenticated (encrypted) message may come from a new NAT mapping or the NAT-T port: answer there.
-  if (encrypted) e.followPeer(sa, from, to);
+  if (opened.encrypted) e.followPeer(sa, from, to);
   const r = (sa.initiator ? initiatorStep : responderStep)(e, sa, opened.payloads, from, to);
   if (r) {
     e.failPhase1(sa, `${r.reason} (${r.notify})`, r);
@@ -114,16 +93,8 @@ function responderStart(e: IkeEngine, h: Header, datagram: Uint8Array, from: End
     e.drop('encrypted-first-message');
     return;
   }
-  const opened = openMessage(h, datagram);
-  if ('notify' in opened) {
-    e.drop(opened.notify.toLowerCase());
-    return;
-  }
-  const bad = checkStep(MAIN_MODE[0]!, opened.payloads.map((p) => p.type), false);
-  if (bad) {
-    e.drop(bad.notify.toLowerCase());
-    return;
-  }
+  const payloads = openFirstMessage(e, MAIN_MODE, h, datagram);
+  if (!payloads) return;
   const peer = peerFor(e, from);
   if (!peer) {
     e.drop('no-peer-config');
@@ -135,7 +106,7 @@ function responderStart(e: IkeEngine, h: Header, datagram: Uint8Array, from: End
     local: to, remote: from, state: 'SA', step: 2, offered: peer.transforms,
     xmit: newXmit(e.now), createdAt: e.now, pending: [], usedMessageIds: new Set(),
   };
-  const sap = one(opened.payloads, PayloadType.SA);
+  const sap = one(payloads, PayloadType.SA);
   let r: Refusal | undefined;
   const choice = sap.doi !== Doi.IPSEC || sap.situation !== Situation.IDENTITY_ONLY ? undefined : choosePhase1(sap.proposals, peer.transforms, authMethodsFor(e, peer));
   if (sap.doi !== Doi.IPSEC) r = refuse('DOI_NOT_SUPPORTED', `DOI ${sap.doi}`);
@@ -150,9 +121,9 @@ function responderStart(e: IkeEngine, h: Header, datagram: Uint8Array, from: End
   }
   sa.transform = choice.chosen;
   sa.saiB = Buffer.from(bodyOf(sap));
-  const natT = e.natTPort ? pickNatT(opened.payloads) : undefined;
+  const natT = e.natTPort ? pickNatT(payloads) : undefined;
   if (natT) sa.natT = natT;
-  sa.dpd = { peerSupports: peerAnnouncesDpd(opened.payloads), seq: 0, tries: 0 };
+  sa.dpd = { peerSupports: peerAnnouncesDpd(payloads), seq: 0, tries: 0 };
   e.sas.set(sa.icookie.toString('hex'), sa);
   e.openedHalfOpen(sa);
   e.remember(sa.xmit, datagram);
