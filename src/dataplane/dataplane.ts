@@ -385,15 +385,7 @@ export class DataPlane extends EventEmitter implements KeyEngineApi, PacketApi {
     const seq = this.nextSeq(sa);
     if (seq === undefined) return 'seq-overflow';
     const out = new Uint8Array(total);
-    let nextHdr: number;
-    if (tunnel) {
-      writeOuterHeader(out, 0, sa.src, sa.dst, PROTO_ESP, total - hl, tosOf(p));
-      nextHdr = v.version === 4 ? PROTO_IPV4 : PROTO_IPV6;
-    } else {
-      out.set(p.subarray(0, hl), 0);
-      out[v.protoFieldOff] = PROTO_ESP;
-      nextHdr = v.proto;
-    }
+    const nextHdr = startOutput(out, p, v, sa, PROTO_ESP, tunnel, hl, total);
     esp.seal(sa.p.spi >>> 0, Math.floor(seq / 0x1_0000_0000), seq % 0x1_0000_0000, p, payOff, payLen, nextHdr, out, hl);
     if (!tunnel) setTotalLength(out, total);
     this.count(sa, payLen, now);
@@ -415,16 +407,8 @@ export class DataPlane extends EventEmitter implements KeyEngineApi, PacketApi {
     const seq = this.nextSeq(sa);
     if (seq === undefined) return 'seq-overflow';
     const out = new Uint8Array(total);
-    let nextHdr: number;
-    if (tunnel) {
-      writeOuterHeader(out, 0, sa.src, sa.dst, PROTO_AH, total - hl, tosOf(p));
-      nextHdr = v.version === 4 ? PROTO_IPV4 : PROTO_IPV6;
-    } else {
-      out.set(p.subarray(0, hl), 0);
-      out[v.protoFieldOff] = PROTO_AH;
-      nextHdr = v.proto;
-      setTotalLength(out, total);
-    }
+    const nextHdr = startOutput(out, p, v, sa, PROTO_AH, tunnel, hl, total);
+    if (!tunnel) setTotalLength(out, total);
     out.set(p.subarray(payOff, payOff + payLen), hl + ahSize);
     ah.seal(out, total, hl, hl, ahSize, nextHdr, sa.p.spi >>> 0, seq);
     if (!tunnel && v.version === 4) setTotalLength(out, total); // recompute checksum after sealing
@@ -573,4 +557,19 @@ function copyParams(p: SaParams): SaParams {
     ...(p.hard ? { hard: { ...p.hard } } : {}),
     ...(p.encap ? { encap: { ...p.encap } } : {}),
   };
+}
+
+/**
+ * The IP header an outbound ESP or AH packet starts with: a new outer header in tunnel mode, or the
+ * packet's own header with its protocol field pointing at ESP/AH in transport mode. Returns the next
+ * header value the ESP trailer or AH header must carry.
+ */
+function startOutput(out: Uint8Array, p: Uint8Array, v: IpView, sa: Sa, proto: number, tunnel: boolean, hl: number, total: number): number {
+  if (tunnel) {
+    writeOuterHeader(out, 0, sa.src, sa.dst, proto, total - hl, tosOf(p));
+    return v.version === 4 ? PROTO_IPV4 : PROTO_IPV6;
+  }
+  out.set(p.subarray(0, hl), 0);
+  out[v.protoFieldOff] = proto;
+  return v.proto;
 }
