@@ -123,7 +123,10 @@ export async function bench(): Promise<void> {
   const lab = await Lab.create({ prefix: 'otp' });
   try {
     const results: [string, number | string][] = [];
+    // OAKLEY_BENCH_ONLY=text runs only the cases whose label contains it (profiling one case).
+    const only = process.env['OAKLEY_BENCH_ONLY'];
     const attempt = async (label: string, f: () => Promise<number | string>): Promise<number | string> => {
+      if (only && !label.includes(only)) return 'not run (OAKLEY_BENCH_ONLY)';
       let v: number | string;
       try {
         v = await f();
