@@ -1,0 +1,129 @@
+// Handshakes per second between two isakmpd processes (no root): each daemon listens on N loopback
+// addresses (127.1.x.y on one side, 127.2.x.y on the other, one UDP port), every address pair is its own
+// peer with its own connection, and the initiator is told to connect all of them at once through its
+// control socket. Main Mode PSK + Quick Mode with PFS, MODP 2048 for both. The rate is N divided by
+// the time from the first connect request to the last "phase 2 done" line of the initiator (-v), and
+// is printed beside the DH-bound limit of one side measured in the same run: each daemon has a core,
+// so the limit is one side's DH work (2 key pairs + 2 g^xy per handshake) on one core.
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { performance } from 'node:perf_hooks';
+import { request } from '../src/cli/isakmpctl/control.js';
+import { measureDhLimit } from './crypto.bench.js';
+
+const TUNNELS = 400;
+const TARGET = 0.7;
+const PORT = 15600 + (process.pid % 200);
+const DEADLINE_MS = 60_000;
+const ISAKMPD_JS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'src', 'cli', 'isakmpd.js');
+
+const address = (side: 1 | 2, i: number): string => `127.${side}.${Math.floor(i / 250)}.${(i % 250) + 1}`;
+
+function conf(side: 1 | 2, n: number): string {
+  const other = side === 1 ? 2 : 1;
+  const local = Array.from({ length: n }, (_, i) => address(side, i));
+  const out: string[] = [
+    '[General]',
+    `Listen-on=${local.join(',')}`,
+    'Retransmits=3',
+    'Exchange-max-time=30',
+    '',
+    '[Phase 1]',
+    ...local.map((_, i) => `${address(other, i)}=peer-${i}`),
+    '',
+  ];
+  // Passive on both sides: nothing starts at boot; the initiator starts them on request.
+  out.push('[Phase 2]', `Passive-connections=${local.map((_, i) => `conn-${i}`).join(',')}`, '');
+  for (let i = 0; i < n; i++) {
+    out.push(
+      `[peer-${i}]`, 'Phase=1', `Address=${address(other, i)}`, `Local-address=${address(side, i)}`, `Port=${PORT}`,
+      'Configuration=bench-mm', 'Authentication=daemons-bench-secret', '',
+      `[conn-${i}]`, 'Phase=2', `ISAKMP-peer=peer-${i}`, 'Configuration=bench-qm', `Local-ID=host-${side}-${i}`, `Remote-ID=host-${other}-${i}`, '',
+      `[host-${side}-${i}]`, 'ID-type=IPV4_ADDR', `Address=${side === 1 ? '192.0.2' : '198.51.100'}.${(i % 250) + 1}`, '',
+      `[host-${other}-${i}]`, 'ID-type=IPV4_ADDR', `Address=${other === 1 ? '192.0.2' : '198.51.100'}.${(i % 250) + 1}`, '',
+    );
+  }
+  out.push('[bench-mm]', 'EXCHANGE_TYPE=ID_PROT', 'Transforms=AES-128-SHA-GRP14', '', '[bench-qm]', 'EXCHANGE_TYPE=QUICK_MODE', 'Suites=QM-ESP-AES-128-SHA-PFS-GRP14-SUITE', '');
+  return out.join('\n');
+}
+
+interface Daemon {
+  child: ChildProcess;
+  sock: string;
+  done: number;
+  exited?: string;
+}
+
+function start(dir: string, side: 1 | 2, n: number): Daemon {
+  const name = side === 1 ? 'initiator' : 'responder';
+  const file = path.join(dir, `${name}.conf`);
+  fs.writeFileSync(file, conf(side, n), { mode: 0o600 });
+  const sock = path.join(dir, `${name}.sock`);
+  const prof = process.env['OAKLEY_BENCH_PROF']; // DIR: a --cpu-prof profile of each daemon
+  const child = spawn(process.execPath, [
+    ...(prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : []),
+    ISAKMPD_JS, '-d', '-v', '-n', '-K', '-c', file, '-p', String(PORT), '-N', String(PORT + 1), '-f', path.join(dir, `${name}.fifo`),
+    '-i', path.join(dir, `${name}.pid`), '-R', path.join(dir, `${name}.report`), '--control', sock,
+  ], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const d: Daemon = { child, sock, done: 0 };
+  let tail = '';
+  const last: string[] = [];
+  child.stderr!.setEncoding('utf8');
+  child.stderr!.on('data', (s: string) => {
+    const lines = (tail + s).split('\n');
+    tail = lines.pop()!;
+    for (const l of lines) {
+      if (l.includes('phase 2 done')) d.done++;
+      else if (l.trim()) {
+        last.push(l);
+        if (last.length > 4) last.shift();
+      }
+    }
+  });
+  child.on('exit', (code, sig) => (d.exited = `exited (${sig ?? code}): ${last.join(' | ')}`));
+  return d;
+}
+
+async function until(what: string, ok: () => boolean, d: Daemon[], ms = DEADLINE_MS): Promise<void> {
+  const end = Date.now() + ms;
+  while (!ok()) {
+    for (const x of d) if (x.exited) throw new Error(`${what}: daemon ${x.exited}`);
+    if (Date.now() > end) throw new Error(`${what}: not within ${ms / 1000} s`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+export async function bench(): Promise<void> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'oakley-daemons-'));
+  const daemons: Daemon[] = [];
+  try {
+    daemons.push(start(dir, 2, TUNNELS), start(dir, 1, TUNNELS));
+    const [resp, init] = daemons as [Daemon, Daemon];
+    await until('control sockets', () => fs.existsSync(resp.sock) && fs.existsSync(init.sock), daemons, 20_000);
+    const t0 = performance.now();
+    // One request per connection, as an operator's script would issue them; not awaited one by one.
+    const replies = await Promise.all(Array.from({ length: TUNNELS }, (_, i) => request(init.sock, { cmd: 'connect', name: `conn-${i}` })));
+    const refused = replies.find((r) => !r.ok);
+    if (refused) throw new Error(`connect refused: ${refused.error}`);
+    await until(`${TUNNELS} tunnels`, () => init.done >= TUNNELS && resp.done >= TUNNELS, daemons);
+    const seconds = (performance.now() - t0) / 1000;
+    for (const d of daemons) d.child.kill('SIGTERM');
+    await until('daemons to stop', () => daemons.every((d) => d.exited !== undefined), [], 10_000).catch(() => undefined);
+    const rate = TUNNELS / seconds;
+    const limit = measureDhLimit(14, 1500);
+    console.log(`Main Mode PSK + Quick Mode PFS (MODP 2048, AES-128/SHA-1) between two isakmpd processes on loopback, ${TUNNELS} peers at once:`);
+    console.log(`  ${TUNNELS} tunnels in ${seconds.toFixed(2)} s: ${rate.toFixed(1)} handshakes/s`);
+    console.log(
+      `  DH-bound limit of one side on one core: ${limit.toFixed(1)} handshakes/s; reached ${((rate / limit) * 100).toFixed(0)} % ` +
+        `(target ${TARGET * 100} %: ${rate / limit >= TARGET ? 'met' : 'not met'}; the machine has ${os.cpus().length} cores for both daemons and this process)`,
+    );
+  } catch (e) {
+    console.log(`handshakes between two daemons: failed: ${(e as Error).message}`);
+  } finally {
+    for (const d of daemons) if (d.exited === undefined) d.child.kill('SIGKILL');
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
