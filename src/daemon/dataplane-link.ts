@@ -32,12 +32,23 @@ export function selectorPart(s: string): { net: string; proto?: number; port?: n
   return { net: m[1]!, ...(m[2] ? { proto: Number(m[2]) } : {}), ...(m[3] && m[3] !== '0' ? { port: Number(m[3]) } : {}) };
 }
 
-interface Installed {
-  inbound: SaRef;
-  outbound: SaRef;
-  ahIn?: SaRef;
-  ahOut?: SaRef;
-  flows: number[];
+/**
+ * What one negotiated SA pair put into the data plane, as plain numbers and the engine's own address
+ * strings: one small object per tunnel (SA references are rebuilt when the pair is removed).
+ * SPI 0 and flow id 0 mean none.
+ */
+class Installed {
+  ahIn = 0;
+  ahOut = 0;
+  flowOut = 0;
+  flowIn = 0;
+  constructor(
+    readonly proto: 'esp' | 'ah',
+    readonly local: string,
+    readonly remote: string,
+    readonly inSpi: number,
+    readonly outSpi: number,
+  ) {}
 }
 
 export class DataplaneLink {
@@ -60,7 +71,7 @@ export class DataplaneLink {
       // mode (transport adjacency, RFC 2401 4.5): IP | AH | ESP | inner IP, not two nested tunnels.
       const mode = proto === 'ah' && s.protocol === 'esp' ? 'transport' : s.mode;
       return this.dp.addSa({
-        proto, mode, spi: keys.spi, src, dst, label: s.connection, ...life, ...(s.esn ? { esn: true } : {}),
+        proto, mode, spi: keys.spi, src, dst, direction: dir, label: s.connection, ...life, ...(s.esn ? { esn: true } : {}),
         ...(proto === 'esp' ? { enc: { alg: ENC[s.encr], key: keys.encKey } } : {}),
         ...(integ !== 'none' ? { auth: { alg: AUTH[integ], key: keys.authKey } } : {}),
         ...(u && proto === 'esp' ? { encap: { type: 'udp' as const, ...(dir === 'in' ? { sport: u.remotePort, dport: u.localPort } : { sport: u.localPort, dport: u.remotePort }) } } : {}),
@@ -87,7 +98,11 @@ export class DataplaneLink {
       if (!ao.ok) return undo(ao.error);
       refs.push((ahOut = ao.value));
     }
-    const rec: Installed = { inbound: inb.value, outbound: out.value, ...(ahIn && ahOut ? { ahIn, ahOut } : {}), flows: [] };
+    const rec = new Installed(s.protocol, s.local.address, s.remote.address, inb.value.spi, out.value.spi);
+    if (ahIn && ahOut) {
+      rec.ahIn = ahIn.spi;
+      rec.ahOut = ahOut.spi;
+    }
     if (this.flows) {
       const l = selectorPart(s.localSelector);
       const r = selectorPart(s.remoteSelector);
@@ -108,10 +123,10 @@ export class DataplaneLink {
       };
       const fo = flow(sel(l, r), 'out', out.value);
       const fi = flow(sel(r, l), 'in', inb.value);
-      for (const f of [fo, fi]) {
-        if (f.ok) rec.flows.push(f.value);
-        else this.log(`data plane refused a flow for ${s.id}: ${f.error}`);
-      }
+      if (fo.ok) rec.flowOut = fo.value;
+      else this.log(`data plane refused a flow for ${s.id}: ${fo.error}`);
+      if (fi.ok) rec.flowIn = fi.value;
+      else this.log(`data plane refused a flow for ${s.id}: ${fi.error}`);
     }
     this.installed.set(s.id, rec);
   }
@@ -120,10 +135,11 @@ export class DataplaneLink {
     const rec = this.installed.get(id);
     if (!rec) return;
     this.installed.delete(id);
-    for (const f of rec.flows) this.dp.deleteFlow(f);
-    this.dp.deleteSa(rec.inbound);
-    this.dp.deleteSa(rec.outbound);
-    if (rec.ahIn) this.dp.deleteSa(rec.ahIn);
-    if (rec.ahOut) this.dp.deleteSa(rec.ahOut);
+    if (rec.flowOut) this.dp.deleteFlow(rec.flowOut);
+    if (rec.flowIn) this.dp.deleteFlow(rec.flowIn);
+    this.dp.deleteSa({ dst: rec.local, spi: rec.inSpi, proto: rec.proto });
+    this.dp.deleteSa({ dst: rec.remote, spi: rec.outSpi, proto: rec.proto });
+    if (rec.ahIn) this.dp.deleteSa({ dst: rec.local, spi: rec.ahIn, proto: 'ah' });
+    if (rec.ahOut) this.dp.deleteSa({ dst: rec.remote, spi: rec.ahOut, proto: 'ah' });
   }
 }

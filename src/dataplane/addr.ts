@@ -67,7 +67,23 @@ export function formatAddr(b: Uint8Array, off = 0, len = b.length - off): string
 
 export function normAddr(text: string): string | undefined {
   const b = parseAddr(text);
-  return b ? formatAddr(b) : undefined;
+  if (!b) return undefined;
+  const t = formatAddr(b);
+  // The caller's own string when it is already in normal form: long-lived records then share it.
+  return t === text ? text : t;
+}
+
+/** An IPv4 address at b[off..off+4) as a signed 32-bit integer (a small integer to V8, never boxed). */
+export function v4Int(b: Uint8Array, off = 0): number {
+  return (b[off]! << 24) | (b[off + 1]! << 16) | (b[off + 2]! << 8) | b[off + 3]!;
+}
+
+/** Writes an IPv4 address held by v4Int() as four bytes at b[off..]. */
+export function putV4(b: Uint8Array, off: number, a: number): void {
+  b[off] = a >>> 24;
+  b[off + 1] = (a >>> 16) & 0xff;
+  b[off + 2] = (a >>> 8) & 0xff;
+  b[off + 3] = a & 0xff;
 }
 
 export interface Prefix {

@@ -4,7 +4,7 @@ import crypto from 'node:crypto';
 import type { AuthAlg, DropReason } from './api.js';
 import { AUTH, type AuthRow } from './algorithms.js';
 import type { CryptoProvider, MacCtx } from './provider.js';
-import { writeU32 } from './esp.js';
+import { withKey, writeU32 } from './esp.js';
 
 // IPv4 options that stay unchanged in transit (RFC 4302 A.1): security (130), extended security (133),
 // commercial security (134), router alert (148), sender directed multi-destination delivery (149).
@@ -71,21 +71,29 @@ export function ahLen(icvLen: number, v6: boolean): number {
   return Math.ceil((12 + icvLen) / a) * a;
 }
 
+// Scratch space shared by every AH SA (the transforms are synchronous): an idle SA costs no buffers.
+let scratch = new Uint8Array(2048);
+const ICV = new Uint8Array(64);
+const SEQ_HI = new Uint8Array(4);
+
 export class AhCrypto {
   readonly row: AuthRow;
   private readonly macCtx: MacCtx;
-  private scratch = new Uint8Array(2048);
-  private readonly icv = new Uint8Array(64);
-  private readonly seqHi = new Uint8Array(4);
 
+  /** The integrity key is key[keyOff, keyOff+keyLen) (an SA keeps its keys packed in one array). */
   constructor(
     provider: CryptoProvider,
     alg: Exclude<AuthAlg, 'none'>,
     key: Uint8Array,
     readonly esn: boolean,
+    keyOff = 0,
+    keyLen = key.length - keyOff,
+    /** The owner frees the context (see CryptoProvider): no finalizer of its own. */
+    untracked = false,
   ) {
-    this.row = AUTH[alg];
-    this.macCtx = provider.mac(this.row.hash, key, this.row.icvLen);
+    const row = AUTH[alg];
+    this.row = row;
+    this.macCtx = withKey(key, keyOff, keyLen, (k) => provider.mac(row.hash, k, row.icvLen, untracked));
   }
 
   free(): void {
@@ -105,7 +113,7 @@ export class AhCrypto {
     writeU32(p, ahOff + 8, seq % 0x1_0000_0000);
     p.fill(0, ahOff + 12, ahOff + ahSize);
     this.compute(p, len, hdrLen, seq);
-    p.set(this.icv.subarray(0, this.row.icvLen), ahOff + 12);
+    p.set(ICV.subarray(0, this.row.icvLen), ahOff + 12);
   }
 
   /** Verifies the ICV of a received packet (AH at ahOff, after hdrLen bytes of IP headers). */
@@ -114,17 +122,17 @@ export class AhCrypto {
     if (ahSize < 12 + this.row.icvLen || ahOff + ahSize > len) return 'malformed';
     this.compute(p, len, hdrLen, seq, ahOff, ahSize);
     const got = p.subarray(ahOff + 12, ahOff + 12 + this.row.icvLen);
-    return crypto.timingSafeEqual(got, this.icv.subarray(0, this.row.icvLen)) ? undefined : 'bad-icv';
+    return crypto.timingSafeEqual(got, ICV.subarray(0, this.row.icvLen)) ? undefined : 'bad-icv';
   }
 
   private compute(p: Uint8Array, len: number, hdrLen: number, seq: number, ahOff = -1, ahSize = 0): void {
-    if (this.scratch.length < len) this.scratch = new Uint8Array(len + 1024);
-    const s = this.scratch;
+    if (scratch.length < len) scratch = new Uint8Array(len + 1024);
+    const s = scratch;
     s.set(p.subarray(0, len), 0);
     zeroMutable(s, hdrLen);
     if (ahOff >= 0) s.fill(0, ahOff + 12, ahOff + ahSize);
-    writeU32(this.seqHi, 0, Math.floor(seq / 0x1_0000_0000));
-    this.macCtx.mac(s, 0, len, this.esn ? this.seqHi : null, this.icv, 0);
+    writeU32(SEQ_HI, 0, Math.floor(seq / 0x1_0000_0000));
+    this.macCtx.mac(s, 0, len, this.esn ? SEQ_HI : null, ICV, 0);
   }
 }
 

@@ -95,6 +95,13 @@ export interface SaParams {
   hard?: LifetimeLimits;
   /** Free text shown by `show sa` (e.g. the IKE connection name). Never interpreted. */
   label?: string;
+  /**
+   * The one direction this host uses the SA in ('in': it decrypts, 'out': it encrypts), when the key
+   * manager knows it. The context is then keyed at install and the SA keeps no copy of its keys;
+   * packets the other way through it are dropped as 'unsupported'. Unset: contexts for either
+   * direction are made on first use (ipsecadm, loopback setups that use one SA both ways).
+   */
+  direction?: 'in' | 'out';
 }
 
 /** Flow (SPD entry) actions, as ipsecadm(8) names them. */

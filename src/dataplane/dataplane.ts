@@ -122,6 +122,7 @@ export class DataPlane extends EventEmitter implements KeyEngineApi, PacketApi {
     if (p.encap && p.proto !== 'esp') return 'UDP encapsulation is for ESP only';
     const w = p.replayWindow ?? 64;
     if (!Number.isInteger(w) || w < 0 || w > 4096) return 'replay window must be 0-4096';
+    if (p.direction !== undefined && p.direction !== 'in' && p.direction !== 'out') return `bad direction ${String(p.direction)}`;
     return checkAlgs(p.proto, p.enc, p.auth);
   }
 
@@ -131,7 +132,12 @@ export class DataPlane extends EventEmitter implements KeyEngineApi, PacketApi {
     const d = normAddr(p.dst)!;
     if (this.sad.get({ dst: d, spi: p.spi, proto: p.proto })) return err(`SA ${p.proto} ${d} spi 0x${p.spi.toString(16)} exists`);
     this.reserved.delete(`${d}|${p.proto}|${p.spi}`);
-    const sa = new Sa(copyParams(p), this.provider, this.clock());
+    let sa: Sa;
+    try {
+      sa = new Sa(p, this.clock(), this.provider);
+    } catch (e) {
+      return err(`cannot key the SA: ${e instanceof Error ? e.message : String(e)}`);
+    }
     this.sad.add(sa);
     return ok(sa.ref);
   }
@@ -145,7 +151,12 @@ export class DataPlane extends EventEmitter implements KeyEngineApi, PacketApi {
       if (!this.reserved.has(`${d}|${p.proto}|${p.spi}`)) return err(`no SA ${p.proto} ${d} spi 0x${p.spi.toString(16)}`);
       return this.addSa(p);
     }
-    sa.rekey(copyParams(p));
+    try {
+      sa.rekey(p, this.provider);
+    } catch (e) {
+      this.sad.remove(sa);
+      return err(`cannot key the SA: ${e instanceof Error ? e.message : String(e)}`);
+    }
     return ok(sa.ref);
   }
 
@@ -188,7 +199,7 @@ export class DataPlane extends EventEmitter implements KeyEngineApi, PacketApi {
     for (const [n, v] of [['proto', s.proto], ['sport', s.sport], ['dport', s.dport]] as const)
       if (v !== undefined && (!Number.isInteger(v) || v < 0 || v > (n === 'proto' ? 255 : 65535))) return err(`bad ${n} ${v}`);
     if (this.spd.findSame(f.selector, f.direction)) return err('an identical flow exists');
-    const r = this.spd.add({ ...f, ...(f.bundle ? { bundle: f.bundle.map((x) => ({ ...x, dst: normAddr(x.dst)! })) } : {}) });
+    const r = this.spd.add(f);
     if (typeof r === 'string') return err(r);
     return ok(r.id);
   }
@@ -200,17 +211,14 @@ export class DataPlane extends EventEmitter implements KeyEngineApi, PacketApi {
   }
 
   listFlows(): FlowInfo[] {
-    return this.spd.all().map((f) => {
-      const { src: _s, dst: _d, proto: _p, sport: _sp, dport: _dp, lastAcquire: _l, ...info } = f;
-      return { ...info, selector: { ...info.selector } };
-    });
+    return this.spd.all().map((f) => f.info());
   }
 
   flush(what: { esp?: boolean; ah?: boolean; flows?: boolean } = {}): { sas: number; flows: number } {
     const all = !what.esp && !what.ah && !what.flows;
     let sas = 0;
     for (const sa of [...this.sad.all()]) {
-      if (all || (what.esp && sa.p.proto === 'esp') || (what.ah && sa.p.proto === 'ah')) {
+      if (all || (what.esp && sa.proto === 'esp') || (what.ah && sa.proto === 'ah')) {
         this.sad.remove(sa);
         sas++;
       }
@@ -238,13 +246,13 @@ export class DataPlane extends EventEmitter implements KeyEngineApi, PacketApi {
 
   private checkLifetime(sa: Sa, now: number): void {
     const age = (now - sa.created) / 1000;
-    const hard = reached(sa.p.hard, sa.bytes, sa.packets, age);
+    const hard = reached(sa.hard, sa.bytes, sa.packets, age);
     if (hard) {
       this.expire(sa, 'hard', hard);
       return;
     }
     if (!sa.softExpired) {
-      const soft = reached(sa.p.soft, sa.bytes, sa.packets, age);
+      const soft = reached(sa.soft, sa.bytes, sa.packets, age);
       if (soft) {
         sa.softExpired = true;
         this.emitExpire(sa, 'soft', soft);
@@ -260,14 +268,14 @@ export class DataPlane extends EventEmitter implements KeyEngineApi, PacketApi {
   }
 
   private emitExpire(sa: Sa, kind: 'soft' | 'hard', reason: ExpireEvent['reason']): void {
-    const e: ExpireEvent = { kind, sa: sa.ref, reason, src: sa.srcText, ...(sa.p.label ? { label: sa.p.label } : {}) };
+    const e: ExpireEvent = { kind, sa: sa.ref, reason, src: sa.srcText, ...(sa.label ? { label: sa.label } : {}) };
     this.emit('expire', e);
   }
 
   private count(sa: Sa, bytes: number, now: number): void {
     sa.bytes += bytes;
     sa.packets++;
-    if (sa.p.soft || sa.p.hard) this.checkLifetime(sa, now);
+    if (sa.soft || sa.hard) this.checkLifetime(sa, now);
   }
 
   private drop<T extends { action: 'drop'; reason: DropReason }>(reason: DropReason, sa?: Sa): T {
@@ -281,7 +289,7 @@ export class DataPlane extends EventEmitter implements KeyEngineApi, PacketApi {
     const sa = this.sad.get(ref);
     if (!sa) return false;
     sa.seqOut = seqOut;
-    if (seqInTop !== undefined) sa.replay.top = seqInTop;
+    if (seqInTop !== undefined) sa.top = seqInTop;
     return true;
   }
 
@@ -313,15 +321,15 @@ export class DataPlane extends EventEmitter implements KeyEngineApi, PacketApi {
     }
     let cur = packet;
     for (const sa of bundle) {
-      const r = sa.p.proto === 'esp' ? this.espOut(sa, cur, now) : this.ahOut(sa, cur, now);
+      const r = sa.proto === 'esp' ? this.espOut(sa, cur, now) : this.ahOut(sa, cur, now);
       if (typeof r === 'string') return this.drop(r, sa);
       cur = r;
     }
     this.outPackets++;
     const last = bundle[bundle.length - 1]!;
-    if (last.p.encap) {
+    if (last.encap) {
       const hl = cur[0]! >> 4 === 4 ? (cur[0]! & 0x0f) * 4 : 40;
-      return { action: 'protect', out: { bytes: cur.subarray(hl), src: last.srcText, dst: last.dstText, encap: { ...last.p.encap } } };
+      return { action: 'protect', out: { bytes: cur.subarray(hl), src: last.srcText, dst: last.dstText, encap: { ...last.encap } } };
     }
     return { action: 'protect', out: { bytes: cur, src: last.srcText, dst: last.dstText } };
   }
@@ -336,7 +344,7 @@ export class DataPlane extends EventEmitter implements KeyEngineApi, PacketApi {
       }
       return out;
     }
-    const peer = flow.peer && !isUnspecified(parseAddr(flow.peer)!) ? normAddr(flow.peer)! : formatAddr(pkt, v.dstOff, v.addrLen);
+    const peer = flow.peerNorm ?? formatAddr(pkt, v.dstOff, v.addrLen);
     let sa = this.sad.forPeer(peer, flow.saProto ?? 'esp');
     while (sa && out.length < MAX_LAYERS) {
       out.push(sa);
@@ -346,11 +354,11 @@ export class DataPlane extends EventEmitter implements KeyEngineApi, PacketApi {
   }
 
   private acquire(flow: Flow, pkt: Uint8Array, v: IpView, now: number): void {
-    if (now - flow.lastAcquire < this.acquireInterval) return;
+    if (flow.lastAcquire >= 0 && now - flow.lastAcquire < this.acquireInterval) return;
     flow.lastAcquire = now;
     const e: AcquireEvent = {
       flowId: flow.id,
-      selector: { ...flow.selector },
+      selector: flow.selector,
       packet: { src: formatAddr(pkt, v.srcOff, v.addrLen), dst: formatAddr(pkt, v.dstOff, v.addrLen), proto: v.proto, sport: v.sport, dport: v.dport },
       ...(flow.peer ? { peer: flow.peer } : {}),
       saProto: flow.saProto ?? 'esp',
@@ -374,19 +382,20 @@ export class DataPlane extends EventEmitter implements KeyEngineApi, PacketApi {
 
   private espOut(sa: Sa, p: Uint8Array, now: number): Uint8Array | DropReason {
     const v = parseIp(p, this.view)!;
-    const esp = sa.esp(true);
-    const tunnel = sa.p.mode === 'tunnel';
-    if (!tunnel && v.addrLen !== sa.dst.length) return 'policy-mismatch'; // transport keeps the family
+    const esp = sa.esp(true, this.provider);
+    if (!esp) return 'unsupported'; // an inbound-only SA
+    const tunnel = sa.mode === 'tunnel';
+    if (!tunnel && v.addrLen !== sa.alen) return 'policy-mismatch'; // transport keeps the family
     const payOff = tunnel ? 0 : v.hdrLen;
     const payLen = v.totalLen - payOff;
-    const hl = tunnel ? (sa.src.length === 4 ? 20 : 40) : v.hdrLen;
+    const hl = tunnel ? (sa.alen === 4 ? 20 : 40) : v.hdrLen;
     const total = hl + esp.size(payLen);
     if (total > this.maxPacket) return 'oversize';
     const seq = this.nextSeq(sa);
     if (seq === undefined) return 'seq-overflow';
     const out = new Uint8Array(total);
     const nextHdr = startOutput(out, p, v, sa, PROTO_ESP, tunnel, hl, total);
-    esp.seal(sa.p.spi >>> 0, Math.floor(seq / 0x1_0000_0000), seq % 0x1_0000_0000, p, payOff, payLen, nextHdr, out, hl);
+    esp.seal(sa.spi, Math.floor(seq / 0x1_0000_0000), seq % 0x1_0000_0000, p, payOff, payLen, nextHdr, out, hl);
     if (!tunnel) setTotalLength(out, total);
     this.count(sa, payLen, now);
     return out;
@@ -394,10 +403,11 @@ export class DataPlane extends EventEmitter implements KeyEngineApi, PacketApi {
 
   private ahOut(sa: Sa, p: Uint8Array, now: number): Uint8Array | DropReason {
     const v = parseIp(p, this.view)!;
-    const ah = sa.ah(true);
-    const tunnel = sa.p.mode === 'tunnel';
-    if (!tunnel && v.addrLen !== sa.dst.length) return 'policy-mismatch';
-    const v6 = tunnel ? sa.src.length === 16 : v.version === 6;
+    const ah = sa.ah(true, this.provider);
+    if (!ah) return 'unsupported';
+    const tunnel = sa.mode === 'tunnel';
+    if (!tunnel && v.addrLen !== sa.alen) return 'policy-mismatch';
+    const v6 = tunnel ? sa.alen === 16 : v.version === 6;
     const ahSize = ahLen(ah.row.icvLen, v6);
     const hl = tunnel ? (v6 ? 40 : 20) : v.hdrLen;
     const payOff = tunnel ? 0 : v.hdrLen;
@@ -410,7 +420,7 @@ export class DataPlane extends EventEmitter implements KeyEngineApi, PacketApi {
     const nextHdr = startOutput(out, p, v, sa, PROTO_AH, tunnel, hl, total);
     if (!tunnel) setTotalLength(out, total);
     out.set(p.subarray(payOff, payOff + payLen), hl + ahSize);
-    ah.seal(out, total, hl, hl, ahSize, nextHdr, sa.p.spi >>> 0, seq);
+    ah.seal(out, total, hl, hl, ahSize, nextHdr, sa.spi, seq);
     if (!tunnel && v.version === 4) setTotalLength(out, total); // recompute checksum after sealing
     this.count(sa, payLen, now);
     return out;
@@ -422,7 +432,10 @@ export class DataPlane extends EventEmitter implements KeyEngineApi, PacketApi {
     if (d && isUnspecified(d) && esp.length >= 4) {
       // A wildcard-bound socket does not know which local address was hit: the SPI decides.
       const sa = this.sad.findBySpi(readU32(esp, 0), 'esp');
-      if (sa) d = sa.dst;
+      if (sa) {
+        d = new Uint8Array(sa.alen);
+        sa.putDst(d, 0);
+      }
     }
     if (!s || !d || s.length !== d.length) return this.drop('malformed');
     const hl = s.length === 4 ? 20 : 40;
@@ -467,11 +480,11 @@ export class DataPlane extends EventEmitter implements KeyEngineApi, PacketApi {
   private matchesInbound(flow: Flow): boolean {
     if (this.used.length === 0) return false;
     if (flow.bundle && flow.bundle.length) {
-      return flow.bundle.every((r) => this.used.some((sa) => sa.p.spi === r.spi && sa.p.proto === r.proto && sa.dstText === r.dst));
+      return flow.bundle.every((r) => this.used.some((sa) => sa.spi === r.spi >>> 0 && sa.proto === r.proto && sa.dstText === r.dst));
     }
     const proto = flow.saProto ?? 'esp';
-    const peer = flow.peer && !isUnspecified(parseAddr(flow.peer)!) ? normAddr(flow.peer) : undefined;
-    return this.used.some((sa) => sa.p.proto === proto && (!peer || sa.srcText === peer));
+    const peer = flow.peerNorm;
+    return this.used.some((sa) => sa.proto === proto && (!peer || sa.srcText === peer));
   }
 
   private espIn(p: Uint8Array, v: IpView, now: number): Uint8Array | DropReason {
@@ -482,17 +495,19 @@ export class DataPlane extends EventEmitter implements KeyEngineApi, PacketApi {
     const sa = this.sad.find(p, v.dstOff, v.addrLen, readU32(p, off), 'esp');
     if (!sa || sa.larval) return 'unknown-spi';
     this.lastSa = sa;
-    const seq = sa.replay.check(readU32(p, off + 4));
+    const seq = sa.check(readU32(p, off + 4));
     if (seq < 0) return 'replay';
     const hdrLen = v.hdrLen;
     const version = v.version;
     const protoFieldOff = v.protoFieldOff;
-    const r = sa.esp(false).open(p, off, len, Math.floor(seq / 0x1_0000_0000));
+    const esp = sa.esp(false, this.provider);
+    if (!esp) return 'unsupported'; // an outbound-only SA
+    const r = esp.open(p, off, len, Math.floor(seq / 0x1_0000_0000));
     if (!r.ok) return r.reason;
-    sa.replay.accept(seq);
+    sa.accept(seq);
     this.used.push(sa);
     this.count(sa, r.len, now);
-    if (sa.p.mode === 'tunnel') {
+    if (sa.mode === 'tunnel') {
       if (r.nextHdr !== PROTO_IPV4 && r.nextHdr !== PROTO_IPV6) return 'bad-next-header';
       const inner = p.subarray(r.off, r.off + r.len);
       const iv = parseIp(inner);
@@ -517,20 +532,22 @@ export class DataPlane extends EventEmitter implements KeyEngineApi, PacketApi {
     const sa = this.sad.find(p, v.dstOff, v.addrLen, readU32(p, off + 4), 'ah');
     if (!sa || sa.larval) return 'unknown-spi';
     this.lastSa = sa;
-    const seq = sa.replay.check(readU32(p, off + 8));
+    const seq = sa.check(readU32(p, off + 8));
     if (seq < 0) return 'replay';
     const hdrLen = v.hdrLen;
     const protoFieldOff = v.protoFieldOff;
     const totalLen = v.totalLen;
-    const bad = sa.ah(false).verify(p, totalLen, hdrLen, off, seq);
+    const ah = sa.ah(false, this.provider);
+    if (!ah) return 'unsupported';
+    const bad = ah.verify(p, totalLen, hdrLen, off, seq);
     if (bad) return bad;
-    sa.replay.accept(seq);
+    sa.accept(seq);
     this.used.push(sa);
     const nextHdr = p[off]!;
     const ahSize = (p[off + 1]! + 2) * 4;
     const payOff = off + ahSize;
     this.count(sa, totalLen - payOff, now);
-    if (sa.p.mode === 'tunnel') {
+    if (sa.mode === 'tunnel') {
       if (nextHdr !== PROTO_IPV4 && nextHdr !== PROTO_IPV6) return 'bad-next-header';
       const inner = p.subarray(payOff, totalLen);
       const iv = parseIp(inner);
@@ -546,18 +563,10 @@ export class DataPlane extends EventEmitter implements KeyEngineApi, PacketApi {
   }
 }
 
-function copyParams(p: SaParams): SaParams {
-  return {
-    ...p,
-    src: normAddr(p.src)!,
-    dst: normAddr(p.dst)!,
-    ...(p.enc ? { enc: { alg: p.enc.alg, key: Uint8Array.from(p.enc.key) } } : {}),
-    ...(p.auth ? { auth: { alg: p.auth.alg, key: Uint8Array.from(p.auth.key) } } : {}),
-    ...(p.soft ? { soft: { ...p.soft } } : {}),
-    ...(p.hard ? { hard: { ...p.hard } } : {}),
-    ...(p.encap ? { encap: { ...p.encap } } : {}),
-  };
-}
+// An SA keeps its endpoints as integers (IPv4) or one packed array (IPv6); the outer header is written
+// from these scratch copies, filled per packet.
+const OUTER4 = [new Uint8Array(4), new Uint8Array(4)] as const;
+const OUTER6 = [new Uint8Array(16), new Uint8Array(16)] as const;
 
 /**
  * The IP header an outbound ESP or AH packet starts with: a new outer header in tunnel mode, or the
@@ -566,7 +575,10 @@ function copyParams(p: SaParams): SaParams {
  */
 function startOutput(out: Uint8Array, p: Uint8Array, v: IpView, sa: Sa, proto: number, tunnel: boolean, hl: number, total: number): number {
   if (tunnel) {
-    writeOuterHeader(out, 0, sa.src, sa.dst, proto, total - hl, tosOf(p));
+    const [src, dst] = sa.alen === 4 ? OUTER4 : OUTER6;
+    sa.putSrc(src, 0);
+    sa.putDst(dst, 0);
+    writeOuterHeader(out, 0, src, dst, proto, total - hl, tosOf(p));
     return v.version === 4 ? PROTO_IPV4 : PROTO_IPV6;
   }
   out.set(p.subarray(0, hl), 0);

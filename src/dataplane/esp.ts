@@ -17,46 +17,84 @@ const IV_COPY = new Uint8Array(16);
 const AAD = new Uint8Array(12);
 const SEQ_HI = new Uint8Array(4);
 const ICV = new Uint8Array(64);
-const NO_SALT = new Uint8Array(0);
 let gmacAad = new Uint8Array(0);
 // CBC IVs must be unpredictable (RFC 3602 2.4): drawn from a pool refilled 4 KiB at a time, because
 // one RNG call per packet costs more than the encryption of a small packet. One pool serves all SAs.
 const IV_POOL = new Uint8Array(4096);
 let ivPoolPos = IV_POOL.length;
 
+/**
+ * Copies key bytes into one shared scratch array per length before a provider sees them: handing a
+ * small array to native code moves its bytes out of the V8 heap for good (an ArrayBuffer of its own),
+ * which an SA's long-lived key array must not pay. The scratch is wiped once the context is keyed.
+ */
+const keyScratch = new Map<number, Uint8Array>();
+export function withKey<T>(src: Uint8Array, off: number, len: number, use: (key: Uint8Array) => T): T {
+  let k = keyScratch.get(len);
+  if (!k) keyScratch.set(len, (k = new Uint8Array(len)));
+  for (let i = 0; i < len; i++) k[i] = src[off + i]!;
+  try {
+    return use(k);
+  } finally {
+    k.fill(0);
+  }
+}
+
 /** Keys and reusable contexts of one ESP SA in one direction. */
 export class EspCrypto {
   readonly enc: EncRow;
   readonly auth: AuthRow | undefined;
-  readonly ivLen: number;
   readonly icvLen: number;
-  readonly align: number;
-  private readonly cipher?: CipherCtx;
-  private readonly aead?: AeadCtx;
-  private readonly macCtx?: MacCtx;
-  private readonly salt: Uint8Array;
+  private readonly cipher: CipherCtx | undefined;
+  private readonly aead: AeadCtx | undefined;
+  private readonly macCtx: MacCtx | undefined;
+  /** The 4-byte salt of CTR/GCM/GMAC keying material as a 32-bit integer (0 when none). */
+  private readonly salt: number;
 
+  /**
+   * encKey[0, encLen) holds the cipher key followed by its salt; authKey[authOff, authOff+authLen) the
+   * integrity key. Both may be one array (an SA keeps its keys packed).
+   */
   constructor(
     provider: CryptoProvider,
     encAlg: EncAlg,
     encKey: Uint8Array,
     authAlg: AuthAlg,
     authKey: Uint8Array,
-    readonly encrypt: boolean,
+    encrypt: boolean,
     readonly esn: boolean,
+    encLen = encKey.length,
+    authOff = 0,
+    authLen = authKey.length - authOff,
+    /** The owner frees the contexts (see CryptoProvider): no finalizer per context. */
+    untracked = false,
   ) {
     this.enc = ENC[encAlg];
     this.auth = authAlg === 'none' ? undefined : AUTH[authAlg];
-    this.ivLen = this.enc.ivLen;
     this.icvLen = this.enc.icvLen || (this.auth?.icvLen ?? 0);
-    this.align = this.enc.align;
-    const keyLen = encKey.length - this.enc.saltLen;
-    const key = encKey.subarray(0, keyLen);
-    this.salt = this.enc.saltLen ? encKey.slice(keyLen) : NO_SALT;
+    const keyLen = encLen - this.enc.saltLen;
+    this.salt = this.enc.saltLen ? readU32(encKey, keyLen) | 0 : 0;
     const name = this.enc.openssl(keyLen);
-    if (this.enc.kind === 'gcm' || this.enc.kind === 'gmac') this.aead = provider.aead(name, key, encrypt, this.icvLen);
-    else if (this.enc.kind !== 'null') this.cipher = provider.cipher(name, key, encrypt);
-    if (this.auth) this.macCtx = provider.mac(this.auth.hash, authKey, this.auth.icvLen);
+    const icvLen = this.icvLen;
+    const kind = this.enc.kind;
+    this.aead = kind === 'gcm' || kind === 'gmac' ? withKey(encKey, 0, keyLen, (k) => provider.aead(name, k, encrypt, icvLen, untracked)) : undefined;
+    this.cipher = kind === 'cbc' || kind === 'ctr' ? withKey(encKey, 0, keyLen, (k) => provider.cipher(name, k, encrypt, untracked)) : undefined;
+    const auth = this.auth;
+    try {
+      this.macCtx = auth ? withKey(authKey, authOff, authLen, (k) => provider.mac(auth.hash, k, auth.icvLen, untracked)) : undefined;
+    } catch (e) {
+      this.cipher?.free(); // an untracked context has no finalizer to fall back on
+      this.aead?.free();
+      throw e;
+    }
+  }
+
+  // Read from the algorithm row rather than kept per SA.
+  get ivLen(): number {
+    return this.enc.ivLen;
+  }
+  get align(): number {
+    return this.enc.align;
   }
 
   free(): void {
@@ -114,7 +152,7 @@ export class EspCrypto {
         break;
       case 'ctr':
         this.writeSeqIv(out, ivOff, seqHiV, seqLo, fixedIv);
-        CTR.set(this.salt, 0);
+        writeU32(CTR, 0, this.salt);
         CTR.set(out.subarray(ivOff, ivOff + 8), 4);
         writeU32(CTR, 12, 1);
         this.cipher!.run(CTR, out, ptOff, ptLen);
@@ -122,7 +160,7 @@ export class EspCrypto {
       case 'gcm':
       case 'gmac': {
         this.writeSeqIv(out, ivOff, seqHiV, seqLo, fixedIv);
-        NONCE.set(this.salt, 0);
+        writeU32(NONCE, 0, this.salt);
         NONCE.set(out.subarray(ivOff, ivOff + 8), 4);
         if (this.enc.kind === 'gcm') {
           const aadLen = this.fillAad(spi, seqHiV, seqLo);
@@ -200,7 +238,7 @@ export class EspCrypto {
     switch (this.enc.kind) {
       case 'gcm':
       case 'gmac': {
-        NONCE.set(this.salt, 0);
+        writeU32(NONCE, 0, this.salt);
         NONCE.set(buf.subarray(ivOff, ivOff + 8), 4);
         let ok: boolean;
         if (this.enc.kind === 'gcm') {
@@ -224,7 +262,7 @@ export class EspCrypto {
           IV_COPY.set(buf.subarray(ivOff, ivOff + this.ivLen));
           this.cipher!.run(IV_COPY.subarray(0, this.ivLen), buf, ctOff, ctLen);
         } else if (this.enc.kind === 'ctr') {
-          CTR.set(this.salt, 0);
+          writeU32(CTR, 0, this.salt);
           CTR.set(buf.subarray(ivOff, ivOff + 8), 4);
           writeU32(CTR, 12, 1);
           this.cipher!.run(CTR, buf, ctOff, ctLen);

@@ -23,11 +23,15 @@ export interface MacCtx {
   free(): void;
 }
 
+/**
+ * `untracked`: the caller frees the context itself, or through a finalizer of its own that covers many
+ * contexts (the SAD's); the provider then registers no finalizer per context. Default: tracked.
+ */
 export interface CryptoProvider {
   readonly name: 'libcrypto' | 'node:crypto';
-  cipher(opensslName: string, key: Uint8Array, encrypt: boolean): CipherCtx;
-  aead(opensslName: string, key: Uint8Array, encrypt: boolean, tagLen: number): AeadCtx;
-  mac(hash: string, key: Uint8Array, outLen: number): MacCtx;
+  cipher(opensslName: string, key: Uint8Array, encrypt: boolean, untracked?: boolean): CipherCtx;
+  aead(opensslName: string, key: Uint8Array, encrypt: boolean, tagLen: number, untracked?: boolean): AeadCtx;
+  mac(hash: string, key: Uint8Array, outLen: number, untracked?: boolean): MacCtx;
 }
 
 const view = (b: Uint8Array, off: number, len: number): Uint8Array => b.subarray(off, off + len);

@@ -1,23 +1,44 @@
 // Anti-replay window (RFC 4303 section 3.4.3 and Appendix A) with extended sequence numbers (RFC 4304).
 // Sequence numbers are held as JS numbers: exact up to 2^53, far beyond any SA's lifetime.
+// A window of up to 64 packets (the default) lives in two 32-bit integers of the object itself, so the
+// common SA carries no bitmap array; larger windows get one.
 
 const TWO32 = 0x1_0000_0000;
 
 export class ReplayWindow {
   /** Highest authenticated sequence number (full 64-bit value when ESN). 0 = none yet. */
   top = 0;
-  private readonly bits: Uint32Array;
-  private readonly mask: number;
+  /** Window in packets; 0 = no replay checking (sequence numbers still tracked for ESN). */
+  size: number;
+  esn: boolean;
+  /** Bits 0-31 and 32-63 of a window of at most 64, as signed 32-bit integers. */
+  private w0 = 0;
+  private w1 = 0;
+  /** The bitmap of a window larger than 64, else null. */
+  private big: Uint32Array | null;
 
-  /** size: window in packets; 0 = no replay checking (sequence numbers still tracked for ESN). */
-  constructor(
-    readonly size: number,
-    readonly esn: boolean,
-  ) {
+  constructor(size: number, esn: boolean) {
+    this.size = size;
+    this.esn = esn;
+    this.big = null;
+    this.resetWindow(size, esn);
+  }
+
+  /** Starts afresh with a new size (an SA rekeyed in place). */
+  protected resetWindow(size: number, esn: boolean): void {
     let n = 32;
     while (n < Math.max(size, 32)) n *= 2;
-    this.bits = new Uint32Array(n / 32);
-    this.mask = n - 1;
+    this.top = 0;
+    this.size = size;
+    this.esn = esn;
+    this.w0 = 0;
+    this.w1 = 0;
+    this.big = n > 64 ? new Uint32Array(n / 32) : null;
+  }
+
+  /** Bit index mask: the bitmap covers a power of two of at least 32 sequence numbers. */
+  private get mask(): number {
+    return this.big ? this.big.length * 32 - 1 : this.size > 32 ? 63 : 31;
   }
 
   /** Window used for inferring the ESN high half; a replay-free SA still needs one. */
@@ -49,23 +70,43 @@ export class ReplayWindow {
     if (seq === 0) return -1; // sequence numbers start at 1
     if (seq > this.top) return seq;
     if (this.top - seq >= this.size) return -1;
-    const i = seq & this.mask;
-    return this.bits[i >>> 5]! & (1 << (i & 31)) ? -1 : seq;
+    return this.isSet(seq & this.mask) ? -1 : seq;
   }
 
   accept(seq: number): void {
     if (seq > this.top) {
       const diff = seq - this.top;
-      if (diff > this.mask) this.bits.fill(0);
-      else for (let s = this.top + 1; s <= seq; s++) this.clearBit(s);
+      const mask = this.mask;
+      if (diff > mask) this.clearAll();
+      else for (let s = this.top + 1; s <= seq; s++) this.clearBit(s & mask);
       this.top = seq;
     }
-    const i = seq & this.mask;
-    this.bits[i >>> 5]! |= 1 << (i & 31);
+    this.setBit(seq & this.mask);
   }
 
-  private clearBit(s: number): void {
-    const i = s & this.mask;
-    this.bits[i >>> 5]! &= ~(1 << (i & 31));
+  private isSet(i: number): boolean {
+    const b = this.big;
+    if (b) return (b[i >>> 5]! & (1 << (i & 31))) !== 0;
+    return ((i & 32 ? this.w1 : this.w0) & (1 << (i & 31))) !== 0;
+  }
+
+  private setBit(i: number): void {
+    const b = this.big;
+    if (b) b[i >>> 5]! |= 1 << (i & 31);
+    else if (i & 32) this.w1 |= 1 << (i & 31);
+    else this.w0 |= 1 << (i & 31);
+  }
+
+  private clearBit(i: number): void {
+    const b = this.big;
+    if (b) b[i >>> 5]! &= ~(1 << (i & 31));
+    else if (i & 32) this.w1 &= ~(1 << (i & 31));
+    else this.w0 &= ~(1 << (i & 31));
+  }
+
+  private clearAll(): void {
+    if (this.big) this.big.fill(0);
+    this.w0 = 0;
+    this.w1 = 0;
   }
 }
