@@ -44,6 +44,8 @@ export function listenAddresses(listenOn: string[] | undefined, family?: 4 | 6):
 
 export class UdpTransport {
   readonly bound: Bound[] = [];
+  /** Sockets by local "address port": a gateway may listen on many addresses, and every send looks one up. */
+  private readonly byLocal = new Map<string, Bound>();
   readonly stats: TransportStats = { received: 0, sent: 0, sendErrors: 0, oversize: 0 };
 
   constructor(private readonly onReceive: Receive, private readonly onError: (msg: string) => void) {}
@@ -72,7 +74,9 @@ export class UdpTransport {
           this.onReceive(msg, { address: rinfo.address, port: rinfo.port }, local, natT);
         });
         socket.on('error', (err) => this.onError(`socket ${address}:${p}: ${err.message}`));
-        this.bound.push({ socket, local, natT });
+        const b = { socket, local, natT };
+        this.bound.push(b);
+        this.byLocal.set(`${address} ${p}`, b);
       }
     }
     return errors;
@@ -86,7 +90,7 @@ export class UdpTransport {
   send(from: Endpoint, to: Endpoint, data: Uint8Array): Promise<void> {
     const v6 = net.isIPv6(to.address);
     const b =
-      this.bound.find((x) => x.local.address === from.address && x.local.port === from.port) ??
+      this.byLocal.get(`${from.address} ${from.port}`) ??
       this.bound.find((x) => !x.natT && net.isIPv6(x.local.address) === v6);
     if (!b) {
       this.stats.sendErrors++;
@@ -109,6 +113,7 @@ export class UdpTransport {
   }
 
   close(): void {
+    this.byLocal.clear();
     for (const b of this.bound.splice(0)) {
       try {
         b.socket.close();
