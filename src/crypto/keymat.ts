@@ -183,38 +183,59 @@ interface IvChain {
   pending?: Uint8Array;
 }
 
+/** What only Phase 1 authentication needs (HASH_I, HASH_R) and the key log; dropped by endPhase1(). */
+interface AuthMaterial {
+  readonly skeyid: Uint8Array;
+  readonly skeyidE: Uint8Array;
+  readonly gxi: Uint8Array;
+  readonly gxr: Uint8Array;
+  readonly initialIv: Uint8Array;
+}
+
+/**
+ * The keys of one ISAKMP SA. An established SA lives for hours and a gateway holds thousands, so what it
+ * keeps for its whole life sits in one allocation:
+ *
+ *   SKEYID_d | SKEYID_a | encryption key | CKY-I | CKY-R | Phase 1 IV (last CBC block of message ID 0)
+ *
+ * SKEYID, SKEYID_e, g^xi and g^xr are needed only until Phase 1 is authenticated; endPhase1() wipes and drops
+ * them. Phase 2 IV chains exist only while their exchange runs.
+ */
 export class Phase1Keys {
   readonly hash: HashRow;
   readonly cipher: Phase1CipherSpec;
   readonly auth: Phase1Auth;
-  readonly #skeyid: Uint8Array;
-  readonly #skeyidD: Uint8Array;
-  readonly #skeyidA: Uint8Array;
-  readonly #skeyidE: Uint8Array;
-  readonly #encKey: Uint8Array;
-  readonly #gxi: Uint8Array;
-  readonly #gxr: Uint8Array;
-  readonly #ckyI: Uint8Array;
-  readonly #ckyR: Uint8Array;
-  readonly #ivs = new Map<number, IvChain>();
-  readonly #initialIv: Uint8Array;
+  readonly #k: Uint8Array;
+  #authMaterial?: AuthMaterial;
+  /** A deferred decrypt's next Phase 1 IV (see decrypt). */
+  #pending0?: Uint8Array;
+  /** Phase 2 chains by message ID; absent when no Quick Mode or Informational exchange is running. */
+  #ivs?: Map<number, IvChain>;
 
   private constructor(inp: Phase1Inputs, hash: HashRow) {
     this.hash = hash;
     this.cipher = inp.cipher;
     this.auth = inp.auth;
     const { gxy, ckyI, ckyR } = inp;
-    this.#skeyid = formulas.skeyid(hash, inp.auth, inp);
-    this.#skeyidD = formulas.skeyidD(hash, this.#skeyid, gxy, ckyI, ckyR);
-    this.#skeyidA = formulas.skeyidA(hash, this.#skeyid, this.#skeyidD, gxy, ckyI, ckyR);
-    this.#skeyidE = formulas.skeyidE(hash, this.#skeyid, this.#skeyidA, gxy, ckyI, ckyR);
-    this.#encKey = formulas.encryptionKey(hash, this.#skeyidE, inp.cipher.keyLength);
-    this.#gxi = inp.gxi.slice();
-    this.#gxr = inp.gxr.slice();
-    this.#ckyI = ckyI.slice();
-    this.#ckyR = ckyR.slice();
-    this.#initialIv = formulas.phase1Iv(hash, inp.gxi, inp.gxr, inp.cipher.blockSize);
-    this.#ivs.set(0, { current: this.#initialIv });
+    const skeyid = formulas.skeyid(hash, inp.auth, inp);
+    const skeyidD = formulas.skeyidD(hash, skeyid, gxy, ckyI, ckyR);
+    const skeyidA = formulas.skeyidA(hash, skeyid, skeyidD, gxy, ckyI, ckyR);
+    const skeyidE = formulas.skeyidE(hash, skeyid, skeyidA, gxy, ckyI, ckyR);
+    const encKey = formulas.encryptionKey(hash, skeyidE, inp.cipher.keyLength);
+    const initialIv = formulas.phase1Iv(hash, inp.gxi, inp.gxr, inp.cipher.blockSize);
+    const hl = hash.length;
+    const kl = inp.cipher.keyLength;
+    this.#k = new Uint8Array(2 * hl + kl + 16 + inp.cipher.blockSize);
+    this.#k.set(skeyidD, 0);
+    this.#k.set(skeyidA, hl);
+    this.#k.set(encKey, 2 * hl);
+    this.#k.set(ckyI, 2 * hl + kl);
+    this.#k.set(ckyR, 2 * hl + kl + 8);
+    this.#k.set(initialIv, 2 * hl + kl + 16);
+    wipe(skeyidD);
+    wipe(skeyidA);
+    wipe(encKey);
+    this.#authMaterial = { skeyid, skeyidE, gxi: inp.gxi.slice(), gxr: inp.gxr.slice(), initialIv };
   }
 
   /** Derives SKEYID, SKEYID_d/a/e, the encryption key and the Phase 1 IV once g^xy is known. */
@@ -235,38 +256,81 @@ export class Phase1Keys {
     return this.hash.length;
   }
 
+  // Views into #k (short-lived; the bytes stay in the one allocation).
+  #skeyidD(): Uint8Array {
+    return this.#k.subarray(0, this.hash.length);
+  }
+  #skeyidA(): Uint8Array {
+    return this.#k.subarray(this.hash.length, 2 * this.hash.length);
+  }
+  #encKey(): Uint8Array {
+    const o = 2 * this.hash.length;
+    return this.#k.subarray(o, o + this.cipher.keyLength);
+  }
+  #cky(which: 0 | 1): Uint8Array {
+    const o = 2 * this.hash.length + this.cipher.keyLength + which * 8;
+    return this.#k.subarray(o, o + 8);
+  }
+  #iv0(): Uint8Array {
+    const o = 2 * this.hash.length + this.cipher.keyLength + 16;
+    return this.#k.subarray(o, o + this.cipher.blockSize);
+  }
+
   // --- Phase 1 authentication ------------------------------------------------------------------------
+
+  /** Whether HASH_I and HASH_R can still be computed (false after endPhase1). */
+  get authenticating(): boolean {
+    return this.#authMaterial !== undefined;
+  }
+
+  /**
+   * Phase 1 is authenticated: SKEYID, SKEYID_e, g^xi, g^xr and the initial IV are wiped and dropped. What
+   * stays is what Quick Mode, Informational exchanges and their IVs use.
+   */
+  endPhase1(): void {
+    const m = this.#authMaterial;
+    if (!m) return;
+    for (const b of [m.skeyid, m.skeyidE, m.gxi, m.gxr, m.initialIv]) wipe(b);
+    this.#authMaterial = undefined;
+  }
+
+  #phase1(): AuthMaterial {
+    if (!this.#authMaterial) throw new Error('Phase 1 authentication material was already dropped (endPhase1)');
+    return this.#authMaterial;
+  }
 
   /** HASH_I = prf(SKEYID, g^xi | g^xr | CKY-I | CKY-R | SAi_b | IDii_b); also what signature auth signs. */
   hashI(saiB: Uint8Array, idiiB: Uint8Array): Uint8Array {
-    return formulas.hashI(this.hash, this.#skeyid, this.#gxi, this.#gxr, this.#ckyI, this.#ckyR, saiB, idiiB);
+    const m = this.#phase1();
+    return formulas.hashI(this.hash, m.skeyid, m.gxi, m.gxr, this.#cky(0), this.#cky(1), saiB, idiiB);
   }
 
   /** HASH_R = prf(SKEYID, g^xr | g^xi | CKY-R | CKY-I | SAi_b | IDir_b) */
   hashR(saiB: Uint8Array, idirB: Uint8Array): Uint8Array {
-    return formulas.hashR(this.hash, this.#skeyid, this.#gxi, this.#gxr, this.#ckyI, this.#ckyR, saiB, idirB);
+    const m = this.#phase1();
+    return formulas.hashR(this.hash, m.skeyid, m.gxi, m.gxr, this.#cky(0), this.#cky(1), saiB, idirB);
   }
 
   // --- Quick Mode and Informational hashes (RFC 2409 sections 5.5 and 5.7) ---------------------------
 
   /** HASH(1) = prf(SKEYID_a, M-ID | SA | Ni [ | KE ] [ | IDci | IDcr ]); `rest` is the message after HASH. */
   quickHash1(messageId: number, rest: Uint8Array): Uint8Array {
-    return hmac(this.hash, this.#skeyidA, u32be(messageId), rest);
+    return hmac(this.hash, this.#skeyidA(), u32be(messageId), rest);
   }
 
   /** HASH(2) = prf(SKEYID_a, M-ID | Ni_b | SA | Nr [ | KE ] [ | IDci | IDcr ]) */
   quickHash2(messageId: number, niB: Uint8Array, rest: Uint8Array): Uint8Array {
-    return hmac(this.hash, this.#skeyidA, u32be(messageId), niB, rest);
+    return hmac(this.hash, this.#skeyidA(), u32be(messageId), niB, rest);
   }
 
   /** HASH(3) = prf(SKEYID_a, 0 | M-ID | Ni_b | Nr_b) */
   quickHash3(messageId: number, niB: Uint8Array, nrB: Uint8Array): Uint8Array {
-    return hmac(this.hash, this.#skeyidA, ZERO, u32be(messageId), niB, nrB);
+    return hmac(this.hash, this.#skeyidA(), ZERO, u32be(messageId), niB, nrB);
   }
 
   /** Informational HASH(1) = prf(SKEYID_a, M-ID | N/D); `payloads` is the message after HASH. */
   informationalHash(messageId: number, payloads: Uint8Array): Uint8Array {
-    return hmac(this.hash, this.#skeyidA, u32be(messageId), payloads);
+    return hmac(this.hash, this.#skeyidA(), u32be(messageId), payloads);
   }
 
   // --- KEYMAT -----------------------------------------------------------------------------------------
@@ -274,7 +338,7 @@ export class Phase1Keys {
   /** KEYMAT of one SA, `length` bytes (RFC 2409 section 5.5, see formulas.keymatExpand). */
   keymat(k: KeymatInputs, length: number): Uint8Array {
     const seed = formulas.keymatSeed(k.protocol, k.spi, k.niB, k.nrB, k.gqmxy);
-    return formulas.keymatExpand(this.hash, this.#skeyidD, seed, length);
+    return formulas.keymatExpand(this.hash, this.#skeyidD(), seed, length);
   }
 
   /**
@@ -294,14 +358,22 @@ export class Phase1Keys {
 
   /** The IV the next message with this ID is encrypted or decrypted with. */
   ivFor(messageId: number): Uint8Array {
-    return this.#chain(messageId).current.slice();
+    return (messageId >>> 0 === 0 ? this.#iv0() : this.#chain(messageId).current).slice();
   }
 
   /** Encrypts an ISAKMP body for message ID `messageId` and advances that chain. */
   encrypt(messageId: number, body: Uint8Array): Uint8Array {
+    const bs = this.cipher.blockSize;
+    if (messageId >>> 0 === 0) {
+      const iv = this.#iv0();
+      const ct = encryptBody(this.cipher, this.#encKey(), iv, body);
+      iv.set(ct.subarray(ct.length - bs));
+      this.#pending0 = undefined;
+      return ct;
+    }
     const chain = this.#chain(messageId);
-    const ct = encryptBody(this.cipher, this.#encKey, chain.current, body);
-    chain.current = ct.slice(ct.length - this.cipher.blockSize);
+    const ct = encryptBody(this.cipher, this.#encKey(), chain.current, body);
+    chain.current = new Uint8Array(ct.subarray(ct.length - bs));
     chain.pending = undefined;
     return ct;
   }
@@ -312,11 +384,19 @@ export class Phase1Keys {
    * break the chain for the genuine one.
    */
   decrypt(messageId: number, ciphertext: Uint8Array, opts: { defer?: boolean } = {}): CryptoResult<Uint8Array> {
-    const chain = this.#chain(messageId);
-    const r = decryptBody(this.cipher, this.#encKey, chain.current, ciphertext);
+    const bs = this.cipher.blockSize;
+    const phase1 = messageId >>> 0 === 0;
+    const chain = phase1 ? undefined : this.#chain(messageId);
+    const r = decryptBody(this.cipher, this.#encKey(), chain ? chain.current : this.#iv0(), ciphertext);
     if (!r.ok) return r;
-    const next = ciphertext.slice(ciphertext.length - this.cipher.blockSize);
-    if (opts.defer) chain.pending = next;
+    const next = new Uint8Array(ciphertext.subarray(ciphertext.length - bs));
+    if (!chain) {
+      if (opts.defer) this.#pending0 = next;
+      else {
+        this.#iv0().set(next);
+        this.#pending0 = undefined;
+      }
+    } else if (opts.defer) chain.pending = next;
     else {
       chain.current = next;
       chain.pending = undefined;
@@ -326,7 +406,12 @@ export class Phase1Keys {
 
   /** Makes a deferred decrypt's IV current. */
   confirmIv(messageId: number): void {
-    const chain = this.#ivs.get(messageId);
+    if (messageId >>> 0 === 0) {
+      if (this.#pending0) this.#iv0().set(this.#pending0);
+      this.#pending0 = undefined;
+      return;
+    }
+    const chain = this.#ivs?.get(messageId >>> 0);
     if (chain?.pending) {
       chain.current = chain.pending;
       chain.pending = undefined;
@@ -335,22 +420,25 @@ export class Phase1Keys {
 
   /** Drops the chain of a finished Quick Mode or Informational exchange. */
   forgetIv(messageId: number): void {
-    if (messageId !== 0) this.#ivs.delete(messageId);
+    if (messageId >>> 0 === 0 || !this.#ivs) return;
+    this.#ivs.delete(messageId >>> 0);
+    if (this.#ivs.size === 0) this.#ivs = undefined;
+  }
+
+  /** How many Phase 2 IV chains are open (exchanges under way). */
+  get openIvChains(): number {
+    return this.#ivs?.size ?? 0;
   }
 
   #chain(messageId: number): IvChain {
     const id = messageId >>> 0;
+    this.#ivs ??= new Map();
     let chain = this.#ivs.get(id);
     if (!chain) {
-      const phase1 = this.#ivs.get(0)!.current;
-      chain = { current: formulas.phase2Iv(this.hash, phase1, id, this.cipher.blockSize) };
-      if (this.#ivs.size > MAX_IV_CHAINS) {
-        for (const k of this.#ivs.keys()) {
-          if (k !== 0) {
-            this.#ivs.delete(k);
-            break;
-          }
-        }
+      chain = { current: formulas.phase2Iv(this.hash, this.#iv0(), id, this.cipher.blockSize) };
+      if (this.#ivs.size >= MAX_IV_CHAINS) {
+        const oldest = this.#ivs.keys().next();
+        if (!oldest.done) this.#ivs.delete(oldest.value);
       }
       this.#ivs.set(id, chain);
     }
@@ -359,9 +447,11 @@ export class Phase1Keys {
 
   /** Zeroes the keys; the object must not be used afterwards. */
   dispose(): void {
-    for (const k of [this.#skeyid, this.#skeyidD, this.#skeyidA, this.#skeyidE, this.#encKey]) wipe(k);
-    this.#ivs.clear();
-    this.#ivs.set(0, { current: new Uint8Array(this.cipher.blockSize) });
+    wipe(this.#k);
+    const m = this.#authMaterial;
+    if (m) for (const b of [m.skeyid, m.skeyidE, m.gxi, m.gxr, m.initialIv]) wipe(b);
+    this.#pending0 = undefined;
+    this.#ivs = undefined;
   }
 
   // --- logging -------------------------------------------------------------------------------------------
@@ -369,6 +459,7 @@ export class Phase1Keys {
   /**
    * What may be logged at a debug level: algorithms always; the keys (hex) only at KEY_LOG_LEVEL, for
    * debugging interop and for decrypting captures (tshark's IKEv1 table wants CKY-I and the encryption key).
+   * SKEYID, SKEYID_e and the initial IV are there only until endPhase1().
    */
   exportForLog(level: number): Record<string, string | number> {
     const out: Record<string, string | number> = {
@@ -377,16 +468,17 @@ export class Phase1Keys {
       cipher: this.cipher.row.name,
       keyBits: this.cipher.keyBits,
       auth: this.auth,
-      ckyI: toHex(this.#ckyI),
-      ckyR: toHex(this.#ckyR),
+      ckyI: toHex(this.#cky(0)),
+      ckyR: toHex(this.#cky(1)),
     };
     if (level >= KEY_LOG_LEVEL) {
-      out.skeyid = toHex(this.#skeyid);
-      out.skeyidD = toHex(this.#skeyidD);
-      out.skeyidA = toHex(this.#skeyidA);
-      out.skeyidE = toHex(this.#skeyidE);
-      out.encryptionKey = toHex(this.#encKey);
-      out.initialIv = toHex(this.#initialIv);
+      const m = this.#authMaterial;
+      if (m) out.skeyid = toHex(m.skeyid);
+      out.skeyidD = toHex(this.#skeyidD());
+      out.skeyidA = toHex(this.#skeyidA());
+      if (m) out.skeyidE = toHex(m.skeyidE);
+      out.encryptionKey = toHex(this.#encKey());
+      if (m) out.initialIv = toHex(m.initialIv);
     }
     return out;
   }

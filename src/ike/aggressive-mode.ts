@@ -15,8 +15,7 @@ import { bodyOf, encodeChain, type Header } from './message.js';
 import { checkNatD, natDetected, natDPayloads, natTVendorIds, pickNatT, vendorIdFor } from './nat-t.js';
 import { dpdVendorId, peerAnnouncesDpd } from './dpd.js';
 import { acceptPhase1Reply, choosePhase1, phase1Proposal } from './proposals.js';
-import { newXmit, type IsakmpSa } from './sa.js';
-import { ownBytes } from './rng.js';
+import { newIsakmpSa, newXmit, type IsakmpSa } from './sa.js';
 import { AGGRESSIVE_MODE } from './scripts.js';
 import { openFirstMessage, passPhase1Gate, type Phase1Gate } from './phase1-gate.js';
 import { endpointKey, refuse, type Endpoint, type Refusal } from './types.js';
@@ -29,11 +28,11 @@ export function aggressiveInitiate(e: IkeEngine, peer: PeerConfig, pending: stri
   const group = peer.transforms[0]?.group;
   const transforms = peer.transforms.filter((t) => t.group === group);
   const remote = peer.address!;
-  const sa: IsakmpSa = {
+  const sa: IsakmpSa = newIsakmpSa({
     serial: e.newSerial(), icookie: e.random(8), rcookie: Buffer.alloc(8), initiator: true, exchange: 'aggressive', peer,
     local: e.localFor(remote, peer), remote, state: 'SA', step: 1, offered: transforms,
-    xmit: newXmit(e.now), createdAt: e.now, pending: [...pending], usedMessageIds: new Set(),
-  };
+    xmit: newXmit(e.now), createdAt: e.now, pending: [...pending],
+  });
   const dh = group === undefined ? undefined : dhCreate(group, (n) => e.random(n));
   if (!dh) {
     e.log('exchange', 0, `Aggressive Mode with ${peer.name}: no usable transform`, 'failed');
@@ -91,11 +90,11 @@ function responderStart(e: IkeEngine, h: Header, datagram: Uint8Array, from: End
     e.drop('no-peer-config');
     return;
   }
-  const sa: IsakmpSa = {
-    serial: e.newSerial(), icookie: ownBytes(h.ispi), rcookie: e.random(8), initiator: false, exchange: 'aggressive', peer,
+  const sa: IsakmpSa = newIsakmpSa({
+    serial: e.newSerial(), icookie: Buffer.from(h.ispi), rcookie: e.random(8), initiator: false, exchange: 'aggressive', peer,
     local: to, remote: from, state: 'SA', step: 2, offered: peer.transforms,
-    xmit: newXmit(e.now), createdAt: e.now, pending: [], usedMessageIds: new Set(),
-  };
+    xmit: newXmit(e.now), createdAt: e.now, pending: [],
+  });
   const ps = payloads;
   const sap = one(ps, PayloadType.SA);
   let r: Refusal | undefined;

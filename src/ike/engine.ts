@@ -4,8 +4,8 @@
 import crypto from 'node:crypto';
 import type { ConnectionConfig, EngineConfig, PeerConfig } from './config.js';
 import { describePhase1 } from './proposals.js';
-import { seededRng, systemRng, type Rng } from './rng.js';
-import { newXmit, type IpsecSa, type IsakmpSa, type QuickExchange, type Xmit } from './sa.js';
+import { ownBytes, seededRng, systemRng, type Rng } from './rng.js';
+import { endExchange, lastMessages, newXmit, sharedTransform, useMessageId, type IpsecSa, type IsakmpSa, type QuickExchange, type Xmit } from './sa.js';
 import {
   endpointKey, isRefusal, type Command, type Effects, type Endpoint, type LogClassName, type LogEvent, type Millis,
   type IpsecSaSpec, type Outgoing, type Refusal,
@@ -210,7 +210,7 @@ export class IkeEngine implements Engine {
     x.xmits = 1;
     x.lastSentAt = this.now;
     if (awaitReply) x.nextAt = this.now + (x.xmits * 2 + 5) * 1000;
-    else delete x.nextAt;
+    else x.nextAt = undefined;
     this.emit(out);
   }
 
@@ -239,8 +239,8 @@ export class IkeEngine implements Engine {
   newMessageId(sa: IsakmpSa): number {
     for (;;) {
       const m = this.random(4).readUInt32BE(0);
-      if (m !== 0 && !sa.usedMessageIds.has(m)) {
-        sa.usedMessageIds.add(m);
+      if (m !== 0 && !sa.usedMessageIds.includes(m)) {
+        useMessageId(sa, m);
         return m;
       }
     }
@@ -271,9 +271,9 @@ export class IkeEngine implements Engine {
     const c = this.config;
     if (this.byName?.of !== c || this.byName.peers.size !== c.peers.length || this.byName.connections.size !== c.connections.length) {
       const peers = new Map<string, PeerConfig>();
-      for (const p of c.peers) if (!peers.has(p.name.toLowerCase())) peers.set(p.name.toLowerCase(), p);
+      for (const p of c.peers) if (!peers.has(lower(p.name))) peers.set(lower(p.name), p);
       const connections = new Map<string, ConnectionConfig>();
-      for (const x of c.connections) if (!connections.has(x.name.toLowerCase())) connections.set(x.name.toLowerCase(), x);
+      for (const x of c.connections) if (!connections.has(lower(x.name))) connections.set(lower(x.name), x);
       this.byName = { of: c, peers, connections };
     }
     return this.byName;
@@ -297,10 +297,12 @@ export class IkeEngine implements Engine {
   /** Phase 1 finished: count, report and start the Quick Modes that waited for it. */
   phase1Done(sa: IsakmpSa): void {
     this.closedHalfOpen(sa);
-    // From here only the keys (SKEYID_d/a/e and the IV chains) are needed: the exchange material goes, and
-    // the last message is kept only in the form a duplicate gets it back.
-    // (Assigned undefined rather than deleted: deleting properties turns a V8 object into a larger dictionary.)
-    sa.dh = sa.gxi = sa.gxr = sa.saiB = sa.ni = sa.nr = sa.peerIdAm = sa.offered = undefined;
+    // From here only SKEYID_d, SKEYID_a, the cipher key and the IV chains are needed: the exchange material
+    // goes (and SKEYID, SKEYID_e, g^xi/g^xr inside the keys: HASH_I/HASH_R are done), the transform becomes
+    // the shared configured one, and the last message is kept only in the form a duplicate gets it back.
+    endExchange(sa);
+    sa.keys?.endPhase1();
+    if (sa.transform) sa.transform = sharedTransform(sa.peer.transforms, sa.transform);
     keepOnlyReply(sa.xmit);
     sa.state = 'ESTABLISHED';
     sa.establishedAt = this.now;
@@ -441,14 +443,15 @@ export class IkeEngine implements Engine {
   }
 
   removeIpsec(sa: IpsecSa, reason: string): void {
-    if (!this.ipsec.delete(sa.spec.id)) return;
-    this.releaseSpi(sa.spec.inbound.spi);
-    if (sa.spec.ah) this.releaseSpi(sa.spec.ah.inbound.spi);
+    const p = sa.spec;
+    if (!this.ipsec.delete(p.id)) return;
+    this.releaseSpi(p.inbound.spi);
+    if (p.ah) this.releaseSpi(p.ah.inbound.spi);
     this.install({
-      kind: 'delete', id: sa.spec.id, inboundSpi: sa.spec.inbound.spi, outboundSpi: sa.spec.outbound.spi,
-      remote: sa.spec.remote, local: sa.spec.local, reason,
+      kind: 'delete', id: p.id, inboundSpi: p.inbound.spi, outboundSpi: p.outbound.spi,
+      remote: p.remote, local: p.local, reason,
     });
-    this.log('sa', 0, `IPsec SA ${sa.spec.connection} spi in 0x${hex32(sa.spec.inbound.spi)} out 0x${hex32(sa.spec.outbound.spi)} removed: ${reason}`, 'deleted');
+    this.log('sa', 0, `IPsec SA ${p.connection} spi in 0x${hex32(p.inbound.spi)} out 0x${hex32(p.outbound.spi)} removed: ${reason}`, 'deleted');
   }
 
   establishedWith(peerName: string): IsakmpSa | undefined {
@@ -523,14 +526,14 @@ export class IkeEngine implements Engine {
    * reply again without reprocessing; a copy of an older one is dropped.
    */
   isDuplicate(x: Xmit, datagram: Uint8Array): boolean {
-    const h = crypto.createHash('sha1').update(datagram).digest('hex');
-    const i = x.recv.indexOf(h);
+    const i = x.recv.indexOf(messageHash(datagram));
     if (i < 0) return false;
     this.stats.duplicates++;
     // At most one resend per second per exchange: a network that duplicates both ways must not turn
     // each copy into another copy (the peer's own retransmissions are 7 s or more apart).
-    if (i === x.recv.length - 1 && x.lastSent && this.now - (x.lastSentAt ?? -Infinity) >= 1000) {
-      for (const o of x.lastSent) this.emit(o);
+    const again = i === x.recv.length - 1 ? lastMessages(x) : undefined;
+    if (again && this.now - (x.lastSentAt ?? -Infinity) >= 1000) {
+      for (const o of again) this.emit(o);
       x.lastSentAt = this.now;
       this.log('message', 20, 'duplicate message: resending our last reply');
     } else {
@@ -541,8 +544,8 @@ export class IkeEngine implements Engine {
 
   /** Remembers an accepted message so its retransmissions are recognised. */
   remember(x: Xmit, datagram: Uint8Array): void {
-    x.recv.push(crypto.createHash('sha1').update(datagram).digest('hex'));
-    if (x.recv.length > 3) x.recv.shift();
+    // replaced, never changed in place (newXmit shares its empty list); concat() sizes the array exactly
+    x.recv = x.recv.slice(-2).concat(messageHash(datagram));
   }
 
   // ---------- timers ----------
@@ -587,7 +590,7 @@ export class IkeEngine implements Engine {
       if (sa.state === 'ESTABLISHED') {
         sa.dpdNext = dpdTick(this, sa);
         // Past Exchange-max-time no copy of the peer's last phase 1 message can still come: its reply goes.
-        if (sa.xmit.lastSent && sa.establishedAt !== undefined && this.now - sa.establishedAt >= maxAge) sa.xmit = newXmit(sa.establishedAt);
+        if ((sa.xmit.lastSent || sa.xmit.reply) && sa.establishedAt !== undefined && this.now - sa.establishedAt >= maxAge) sa.xmit = newXmit(sa.establishedAt);
       }
     }
     for (const [k, q] of [...this.quick]) {
@@ -652,7 +655,7 @@ export class IkeEngine implements Engine {
       if (sa.xmit.awaitingReply) t = minTime(t, sa.xmit.nextAt);
     } else {
       t = minTime(t, sa.hardAt);
-      if (sa.xmit.lastSent && sa.establishedAt !== undefined) t = minTime(t, sa.establishedAt + maxAge);
+      if ((sa.xmit.lastSent || sa.xmit.reply) && sa.establishedAt !== undefined) t = minTime(t, sa.establishedAt + maxAge);
       t = minTime(t, sa.keepaliveAt);
       if (this.config.dpdIntervalSec && sa.dpd?.peerSupports) {
         t = minTime(t, sa.dpd.outstanding !== undefined ? (sa.dpd.sentAt ?? this.now) + 5000 : (sa.lastHeardAt ?? this.now) + this.config.dpdIntervalSec * 1000);
@@ -769,7 +772,8 @@ export class IkeEngine implements Engine {
     const phase = c.phase ?? (byAddr ? undefined : 2);
     if (phase !== 1) {
       for (const s of [...this.ipsec.values()]) {
-        const hit = byAddr ? s.spec.remote.address === c.address : s.spec.connection.toLowerCase() === c.name?.toLowerCase();
+        const p = s.spec;
+        const hit = byAddr ? p.remote.address === c.address : p.connection.toLowerCase() === c.name?.toLowerCase();
         if (hit) this.deleteIpsecAndTell(s, 'teardown');
       }
     }
@@ -805,25 +809,26 @@ export class IkeEngine implements Engine {
         nat: sa.natLocal ? 'local' : sa.natRemote ? 'remote' : 'none',
         dpd: sa.dpd?.peerSupports ? 'yes' : 'no',
       })),
-      ipsec: [...this.ipsec.values()].map((s) => ({
-        id: s.spec.id,
-        connection: s.spec.connection,
+      // an IpsecSa rebuilds its spec on each read (see sa.ts): once per record here
+      ipsec: [...this.ipsec.values()].map((s) => ({ s, p: s.spec })).map(({ s, p }) => ({
+        id: p.id,
+        connection: p.connection,
         peer: s.peer,
-        local: endpointKey(s.spec.local),
-        remote: endpointKey(s.spec.remote),
-        spiIn: `0x${hex32(s.spec.inbound.spi)}`,
-        spiOut: `0x${hex32(s.spec.outbound.spi)}`,
-        protocol: s.spec.protocol,
-        mode: s.spec.mode,
-        encr: encrName(s.spec.encr, s.spec.keyLength * 8),
-        integ: s.spec.integ,
-        ...(s.spec.ah ? { ah: s.spec.ah.integ, ahSpiIn: `0x${hex32(s.spec.ah.inbound.spi)}`, ahSpiOut: `0x${hex32(s.spec.ah.outbound.spi)}` } : {}),
-        lifeSeconds: s.spec.lifeSeconds,
-        lifeKilobytes: s.spec.lifeKilobytes ?? null,
-        pfsGroup: s.spec.pfsGroup ?? null,
-        localSelector: s.spec.localSelector,
-        remoteSelector: s.spec.remoteSelector,
-        encap: s.spec.udpEncap ? `udp ${s.spec.udpEncap.localPort}/${s.spec.udpEncap.remotePort}` : 'none',
+        local: endpointKey(p.local),
+        remote: endpointKey(p.remote),
+        spiIn: `0x${hex32(p.inbound.spi)}`,
+        spiOut: `0x${hex32(p.outbound.spi)}`,
+        protocol: p.protocol,
+        mode: p.mode,
+        encr: encrName(p.encr, p.keyLength * 8),
+        integ: p.integ,
+        ...(p.ah ? { ah: p.ah.integ, ahSpiIn: `0x${hex32(p.ah.inbound.spi)}`, ahSpiOut: `0x${hex32(p.ah.outbound.spi)}` } : {}),
+        lifeSeconds: p.lifeSeconds,
+        lifeKilobytes: p.lifeKilobytes ?? null,
+        pfsGroup: p.pfsGroup ?? null,
+        localSelector: p.localSelector,
+        remoteSelector: p.remoteSelector,
+        encap: p.udpEncap ? `udp ${p.udpEncap.localPort}/${p.udpEncap.remotePort}` : 'none',
         expiresInSec: Math.max(0, Math.round((s.hardAt - now) / 1000)),
       })),
       exchanges: [...this.quick.values()].filter((q) => q.state !== 'DONE').length +
@@ -838,14 +843,32 @@ export interface EngineSnapshot {
   exchanges: number;
 }
 
+/** The lower-case form of a name; the name itself when it already is (no second copy of the string is kept). */
+const lower = (s: string): string => {
+  const l = s.toLowerCase();
+  return l === s ? s : l;
+};
+
 const minTime = (a: Millis | undefined, b: Millis | undefined): Millis | undefined =>
   a === undefined ? b : b === undefined ? a : Math.min(a, b);
 
 export const hex32 = (n: number): string => (n >>> 0).toString(16).padStart(8, '0');
 
-/** A finished exchange answers duplicates with its last message; the plaintext copy for -l is not kept. */
+/** SHA-1 of a received message as a 20-character one-byte ('binary') string (half the size of its hex form). */
+const messageHash = (datagram: Uint8Array): string => crypto.createHash('sha1').update(datagram).digest('binary');
+
+/**
+ * A finished exchange answers duplicates with its last message, kept as a one-byte string (an encoded message
+ * is a view of the encoder's larger buffer, and a small Buffer of its own costs ~200 bytes besides its
+ * contents). The plaintext copy for -l is not kept. One still waiting for a reply keeps it whole.
+ */
 export function keepOnlyReply(x: Xmit): void {
-  if (x.lastSent?.some((o) => o.plain)) x.lastSent = x.lastSent.map((o) => ({ from: o.from, to: o.to, data: o.data }));
+  const last = x.lastSent;
+  if (last && last.length === 1 && !x.awaitingReply) {
+    const o = last[0]!;
+    x.reply = { from: o.from, to: o.to, bytes: Buffer.from(o.data.buffer, o.data.byteOffset, o.data.byteLength).toString('latin1') };
+    x.lastSent = undefined;
+  } else if (last) x.lastSent = last.map((o) => ({ from: o.from, to: o.to, data: o.data.byteLength === o.data.buffer.byteLength ? o.data : ownBytes(o.data) }));
   // only a copy of the newest message earns a resend; older ones are dropped by the exchange's state anyway
   if (x.recv.length > 1) x.recv = x.recv.slice(-1);
 }

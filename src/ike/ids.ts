@@ -93,8 +93,14 @@ export function idText(p: { idType: number; protocol: number; port: number; data
     default:
       s = `id${p.idType}/${data.toString('hex')}`;
   }
-  return p.protocol ? `${s}:${p.protocol}/${p.port}` : s;
+  return flat(p.protocol ? `${s}:${p.protocol}/${p.port}` : s);
 }
+
+/**
+ * A sequential copy of a string built by concatenation: these texts stay in SA records (idI/idR, selectors),
+ * and a tree of concatenations costs about twice the flat string.
+ */
+export const flat = (s: string): string => s.split('').join('');
 
 export const sameId = (a: { idType: number; protocol: number; port: number; data: Uint8Array }, b: IdPayload): boolean =>
   a.idType === b.idType && a.protocol === b.protocol && a.port === b.port && Buffer.from(a.data).equals(b.data);

@@ -10,8 +10,7 @@ import { sendUnprotectedNotify } from './informational.js';
 import { checkNatD, natDetected, natDPayloads, natTVendorIds, pickNatT, vendorIdFor } from './nat-t.js';
 import { dpdVendorId, peerAnnouncesDpd } from './dpd.js';
 import { acceptPhase1Reply, choosePhase1, phase1Proposal } from './proposals.js';
-import { newXmit, type IsakmpSa } from './sa.js';
-import { ownBytes } from './rng.js';
+import { newIsakmpSa, newXmit, type IsakmpSa } from './sa.js';
 import { MAIN_MODE } from './scripts.js';
 import { openFirstMessage, passPhase1Gate, type Phase1Gate } from './phase1-gate.js';
 import { endpointKey, refuse, type Endpoint, type Refusal } from './types.js';
@@ -28,11 +27,11 @@ export function send(e: IkeEngine, sa: IsakmpSa, payloads: Payload[], encrypt: b
 
 export function mainModeInitiate(e: IkeEngine, peer: PeerConfig, pending: string[]): IsakmpSa {
   const remote = peer.address!;
-  const sa: IsakmpSa = {
+  const sa: IsakmpSa = newIsakmpSa({
     serial: e.newSerial(), icookie: e.random(8), rcookie: Buffer.alloc(8), initiator: true, peer, exchange: 'main',
     local: e.localFor(remote, peer), remote, state: 'SA', step: 1, offered: peer.transforms,
-    xmit: newXmit(e.now), createdAt: e.now, pending: [...pending], usedMessageIds: new Set(),
-  };
+    xmit: newXmit(e.now), createdAt: e.now, pending: [...pending],
+  });
   e.sas.set(sa.icookie.toString('hex'), sa);
   const proposal = phase1Proposal(peer.transforms);
   // SAi_b: the SA payload body exactly as we send it.
@@ -101,11 +100,11 @@ function responderStart(e: IkeEngine, h: Header, datagram: Uint8Array, from: End
     e.log('negotiation', 10, `no [Phase 1] section for ${from.address}, ignoring Main Mode`);
     return;
   }
-  const sa: IsakmpSa = {
-    serial: e.newSerial(), icookie: ownBytes(h.ispi), rcookie: e.random(8), initiator: false, peer, exchange: 'main',
+  const sa: IsakmpSa = newIsakmpSa({
+    serial: e.newSerial(), icookie: Buffer.from(h.ispi), rcookie: e.random(8), initiator: false, peer, exchange: 'main',
     local: to, remote: from, state: 'SA', step: 2, offered: peer.transforms,
-    xmit: newXmit(e.now), createdAt: e.now, pending: [], usedMessageIds: new Set(),
-  };
+    xmit: newXmit(e.now), createdAt: e.now, pending: [],
+  });
   const sap = one(payloads, PayloadType.SA);
   let r: Refusal | undefined;
   const choice = sap.doi !== Doi.IPSEC || sap.situation !== Situation.IDENTITY_ONLY ? undefined : choosePhase1(sap.proposals, peer.transforms, authMethodsFor(e, peer));
@@ -233,7 +232,7 @@ export function verifyAuth(
   }
   if (fromInitiator) sa.idI = idText(id);
   else sa.idR = idText(id);
-  sa.peerId = { type: PayloadType.ID, idType: id.idType, protocol: id.protocol, port: id.port, data: ownBytes(id.data) };
+  sa.peerId = id; // kept compactly by the record (see IsakmpSaRecord)
   return phase1PolicyCheck(sa, phase1Policy);
 }
 

@@ -6,7 +6,6 @@ import { openMessage, type Header } from './message.js';
 import type { IsakmpSa } from './sa.js';
 import { checkStep, type Script } from './scripts.js';
 import type { Payload } from '../isakmp/index.js';
-import { ownBytes } from './rng.js';
 
 export interface Phase1Gate {
   exchange: IsakmpSa['exchange'];
@@ -35,7 +34,7 @@ export function passPhase1Gate(e: IkeEngine, gate: Phase1Gate, sa: IsakmpSa, h: 
     e.drop('unexpected-message');
     return undefined;
   }
-  if (sa.initiator && gate.learnsResponderCookie(sa)) sa.rcookie = ownBytes(h.rspi);
+  if (sa.initiator && gate.learnsResponderCookie(sa)) sa.rcookie = Buffer.from(h.rspi);
   const encrypted = (h.flags & 1) !== 0;
   const opened = openMessage(h, datagram, encrypted ? sa.keys : undefined);
   if ('notify' in opened) {

@@ -5,14 +5,13 @@ import { KEY_LOG_LEVEL } from '../crypto/index.js';
 import { dhCreate } from './crypto-adapter.js';
 import type { IkeEngine } from './engine.js';
 import { hex32, keepOnlyReply } from './engine.js';
-import { addrBytes, addrText, idForAddress, idFromSpec, idText, sameId, u32, type IdPayload } from './ids.js';
+import { addrBytes, addrText, flat, idForAddress, idFromSpec, idText, sameId, u32, type IdPayload } from './ids.js';
 import { sendProtectedNotify } from './informational.js';
 import { buildMessage, encodeChain, openMessage, rawOf, type Header } from './message.js';
 import { acceptPhase2Reply, choosePhase2, keySizes, lifeAttrs, phase2Proposals, protoOf, readLife, type Phase2Choice } from './proposals.js';
 import { decodeAttributes, encodeAttributes } from '../isakmp/payloads.js';
 import { Reader, Writer } from '../isakmp/reader.js';
-import { newXmit, type IsakmpSa, type QuickExchange } from './sa.js';
-import { ownBytes } from './rng.js';
+import { newIpsecSa, newQuick, newXmit, useMessageId, type IsakmpSa, type QuickExchange } from './sa.js';
 import { natDetected } from './nat-t.js';
 import { QUICK_MODE, checkStep } from './scripts.js';
 import { refuse, type Endpoint, type IpsecSaSpec, type Refusal, type SaKeys } from './types.js';
@@ -22,7 +21,7 @@ import { PayloadType, ProtocolId, ExchangeType, Doi, Situation, NotifyType, IdTy
 
 const NONCE_LEN = 20;
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
-const qkey = (sa: IsakmpSa, mid: number): string => `${sa.icookie.toString('hex')}:${mid}`;
+const qkey = (sa: IsakmpSa, mid: number): string => flat(`${sa.icookie.toString('hex')}:${mid}`);
 
 
 function sendQm(e: IkeEngine, q: QuickExchange, hashValue: (rest: Buffer) => Buffer, rest: Payload[], awaitReply: boolean): void {
@@ -35,9 +34,7 @@ function sendQm(e: IkeEngine, q: QuickExchange, hashValue: (rest: Buffer) => Buf
 
 export function quickInitiate(e: IkeEngine, sa: IsakmpSa, conn: ConnectionConfig): void {
   const mid = e.newMessageId(sa);
-  const q: QuickExchange = {
-    messageId: mid, isakmp: sa, initiator: true, connection: conn, state: 'SENT1', spiIn: e.allocSpi(), xmit: newXmit(e.now),
-  };
+  const q = newQuick({ messageId: mid, isakmp: sa, initiator: true, connection: conn, state: 'SENT1', spiIn: e.allocSpi(), xmit: newXmit(e.now) });
   const group = conn.suites.flatMap((s) => s.transforms).find((t) => t.pfsGroup)?.pfsGroup;
   if (group) {
     const dh = dhCreate(group, (n) => e.random(n));
@@ -82,11 +79,11 @@ export function quickReceive(e: IkeEngine, sa: IsakmpSa, h: Header, datagram: Ui
   if (q && e.isDuplicate(q.xmit, datagram)) return;
   const fresh = !q;
   if (!q) {
-    if (sa.usedMessageIds.has(h.messageId)) {
+    if (sa.usedMessageIds.includes(h.messageId)) {
       e.drop('invalid_message_id');
       return;
     }
-    q = { messageId: h.messageId, isakmp: sa, initiator: false, state: 'SENT1', spiIn: 0, xmit: newXmit(e.now) };
+    q = newQuick({ messageId: h.messageId, isakmp: sa, initiator: false, state: 'SENT1', spiIn: 0, xmit: newXmit(e.now) });
   }
   const opened = openMessage(h, datagram, sa.keys);
   if ('notify' in opened) {
@@ -263,7 +260,7 @@ function responder1(e: IkeEngine, sa: IsakmpSa, q: QuickExchange, ps: Payload[],
   q.parts = choice.parts.map((p) => ({ protocol: p.protocol, chosen: p.chosen, spiIn: ourSpi(p.protocol), peerSpi: p.peerSpi }));
   q.nr = e.random(NONCE_LEN);
   sa.keys!.confirmIv(q.messageId);
-  sa.usedMessageIds.add(q.messageId);
+  useMessageId(sa, q.messageId);
   e.quick.set(qkey(sa, q.messageId), q);
   const rest: Payload[] = [
     {
@@ -356,8 +353,6 @@ function done(q: QuickExchange): void {
   keepOnlyReply(q.xmit);
 }
 
-const NO_KEY = new Uint8Array(0);
-
 /** "aes-128-cbc", "aes-256-gcm-16", "3des-cbc", "null" as logs and `show sa` print a cipher. */
 export function encrName(encr: string, keyBits: number): string {
   return encr.startsWith('aes-') ? encr.replace(/^aes-/, `aes-${keyBits}-`) : encr;
@@ -370,21 +365,34 @@ export function encrName(encr: string, keyBits: number): string {
 function finish(e: IkeEngine, sa: IsakmpSa, q: QuickExchange, gxy: Buffer | undefined): void {
   const parts = q.parts!;
   const [ni, nr] = [q.ni!, q.nr!];
-  const keysFor = (protocol: 'esp' | 'ah', t: IpsecTransform, spi: number): SaKeys => {
-    const sz = keySizes(t)!;
-    const proto = protocol === 'ah' ? ProtocolId.IPSEC_AH : ProtocolId.IPSEC_ESP;
-    const k = Buffer.from(sa.keys!.keymat({ protocol: proto, spi: u32(spi), niB: ni, nrB: nr, ...(gxy ? { gqmxy: gxy } : {}) }, sz.enc + sz.auth));
-    return { spi, encKey: ownBytes(k.subarray(0, sz.enc)), authKey: ownBytes(k.subarray(sz.enc)) };
-  };
   const main = parts.find((p) => p.protocol === 'esp') ?? parts[0]!;
   const ah = main.protocol === 'esp' ? parts.find((p) => p.protocol === 'ah') : undefined;
+  // Every key of this SA pair (and its AH pair) sits in one allocation that the data plane gets views of:
+  // a small Buffer of its own costs about 200 bytes besides its contents.
+  const wanted: { protocol: 'esp' | 'ah'; t: IpsecTransform; spi: number }[] = [
+    { protocol: main.protocol, t: main.chosen, spi: main.spiIn }, { protocol: main.protocol, t: main.chosen, spi: main.peerSpi },
+    ...(ah ? [{ protocol: 'ah' as const, t: ah.chosen, spi: ah.spiIn }, { protocol: 'ah' as const, t: ah.chosen, spi: ah.peerSpi }] : []),
+  ];
+  const sizes = wanted.map((w) => keySizes(w.t)!);
+  const all = Buffer.alloc(sizes.reduce((n, z) => n + z.enc + z.auth, 0));
+  let at = 0;
+  const cut = wanted.map((w, i): SaKeys => {
+    const sz = sizes[i]!;
+    const proto = w.protocol === 'ah' ? ProtocolId.IPSEC_AH : ProtocolId.IPSEC_ESP;
+    const k = sa.keys!.keymat({ protocol: proto, spi: u32(w.spi), niB: ni, nrB: nr, ...(gxy ? { gqmxy: gxy } : {}) }, sz.enc + sz.auth);
+    all.set(k, at);
+    k.fill(0);
+    const keys = { spi: w.spi, encKey: all.subarray(at, at + sz.enc), authKey: all.subarray(at + sz.enc, at + sz.enc + sz.auth) };
+    at += sz.enc + sz.auth;
+    return keys;
+  });
   const t = main.chosen;
   const lifeSeconds = Math.min(...parts.map((p) => p.chosen.lifeSeconds));
   const kbs = parts.map((p) => p.chosen.lifeKilobytes).filter((x): x is number => !!x);
   const local = q.initiator ? q.idci : q.idcr;
   const remote = q.initiator ? q.idcr : q.idci;
   const spec: IpsecSaSpec = {
-    id: `${sa.icookie.toString('hex')}:${hex32(q.messageId)}`,
+    id: flat(`${sa.icookie.toString('hex')}:${hex32(q.messageId)}`),
     connection: q.connection!.name,
     local: sa.local,
     remote: sa.remote,
@@ -400,21 +408,16 @@ function finish(e: IkeEngine, sa: IsakmpSa, q: QuickExchange, gxy: Buffer | unde
     ...(t.udpEncap || natDetected(sa) ? { udpEncap: { localPort: sa.local.port, remotePort: sa.remote.port } } : {}),
     localSelector: local ? idText(local) : idText(idForAddress(sa.local.address)),
     remoteSelector: remote ? idText(remote) : idText(idForAddress(sa.remote.address)),
-    inbound: keysFor(main.protocol, t, main.spiIn),
-    outbound: keysFor(main.protocol, t, main.peerSpi),
+    inbound: cut[0]!,
+    outbound: cut[1]!,
     // RFC 3947 sends NAT-OAi then NAT-OAr; the drafts only the sender's own address.
     ...(q.natOa ? { natOa: natOaSpec(q.natOa, q.initiator) } : {}),
-    ...(ah ? { ah: { integ: ah.chosen.integ, inbound: keysFor('ah', ah.chosen, ah.spiIn), outbound: keysFor('ah', ah.chosen, ah.peerSpi) } } : {}),
+    ...(ah ? { ah: { integ: ah.chosen.integ, inbound: cut[2]!, outbound: cut[3]! } } : {}),
   };
   const life = lifeSeconds * 1000;
   const soft = e.now + Math.floor(life * (0.85 + (e.random(2).readUInt16BE(0) / 0xffff) * 0.1));
   // The data plane gets the keys (the install below); the engine's record keeps only the SPIs.
-  const keyless = (k: SaKeys): SaKeys => ({ spi: k.spi, encKey: NO_KEY, authKey: NO_KEY });
-  const record: IpsecSaSpec = {
-    ...spec, inbound: keyless(spec.inbound), outbound: keyless(spec.outbound),
-    ...(spec.ah ? { ah: { integ: spec.ah.integ, inbound: keyless(spec.ah.inbound), outbound: keyless(spec.ah.outbound) } } : {}),
-  };
-  e.ipsec.set(spec.id, { spec: record, peer: sa.peer.name, isakmpSerial: sa.serial, createdAt: e.now, softAt: soft, hardAt: e.now + life });
+  e.ipsec.set(spec.id, newIpsecSa(spec, { peer: sa.peer.name, isakmpSerial: sa.serial, createdAt: e.now, softAt: soft, hardAt: e.now + life }));
   e.install({ kind: 'add', sa: spec });
   e.stats.phase2Established++;
   e.log('crypto', KEY_LOG_LEVEL, `KEYMAT in 0x${hex32(spec.inbound.spi)} enc ${hex(spec.inbound.encKey)} auth ${hex(spec.inbound.authKey)}; out 0x${hex32(spec.outbound.spi)} enc ${hex(spec.outbound.encKey)} auth ${hex(spec.outbound.authKey)}`);
