@@ -3,7 +3,8 @@
 // data plane (PSK; ESP AES-256-CBC/HMAC-SHA2-256 and AES-128-GCM), and (b) strongSwan <-> strongSwan
 // with its userspace ESP (kernel-libipsec, ESP-in-UDP), same algorithms, measured in the same run. Also
 // the bare veth link as the ceiling of this machine. Target: oakley at 5x strongSwan's userspace ESP.
-// OAKLEY_BENCH_PROF=DIR writes a --cpu-prof profile of every oakley daemon into DIR.
+// OAKLEY_BENCH_PROF=DIR writes a --cpu-prof profile of every oakley daemon into DIR. The default-MTU
+// AES-256-CBC case also runs with TUN offloads and recvmmsg turned off, for their gain in the same run.
 import fs from 'node:fs';
 import path from 'node:path';
 import { Lab, run, type Site } from '../test/interop/lab/index.js';
@@ -62,7 +63,7 @@ function nodeFlags(): string[] {
   return dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : [];
 }
 
-async function oakleyPair(lab: Lab, suite: string, tunMtu?: number, extraArgs: string[] = []): Promise<number | string> {
+async function oakleyPair(lab: Lab, suite: string, tunMtu?: number, extraArgs: string[] = [], env?: NodeJS.ProcessEnv): Promise<number | string> {
   const { left, right } = await lab.sitePair();
   runs++;
   const start = (me: Site, them: Site, role: 'initiator' | 'responder'): void => {
@@ -79,7 +80,7 @@ async function oakleyPair(lab: Lab, suite: string, tunMtu?: number, extraArgs: s
       ...nodeFlags(), ISAKMPD_JS, '-d', '-K', '-c', conf, '-f', path.join(dir, 'fifo'), '-i', path.join(dir, 'pid'),
       '-R', path.join(dir, 'report'), '--control', path.join(dir, 'ctl.sock'), '--tun', 'oak0', ...extraArgs,
     ];
-    lab.spawn(me.ns, name, process.execPath, args);
+    lab.spawn(me.ns, name, process.execPath, args, env ? { env: { ...process.env, ...env } } : {});
   };
   start(right, left, 'responder');
   start(left, right, 'initiator');
@@ -143,6 +144,9 @@ export async function bench(): Promise<void> {
     const ssCbc = await attempt('strongSwan <-> strongSwan, kernel-libipsec, AES-256-CBC/HMAC-SHA2-256', () => strongswanPair(lab, 'aes256-sha256-modp2048'));
     // The daemon's default TUN MTU (1400): every TCP segment becomes one wire-sized ESP packet.
     const oakCbc = await attempt('oakley <-> oakley, --tun, default TUN MTU 1400, AES-256-CBC/HMAC-SHA2-256', () => oakleyPair(lab, cbc));
+    // The same without TUN offloads (segmentation/coalescing) and recvmmsg: one kernel call per packet.
+    const plainIo = { OAKLEY_TUN_OFFLOAD: '0', OAKLEY_RECVMMSG: '0' };
+    const oakCbcPlain = await attempt('oakley <-> oakley, --tun, TUN MTU 1400, offloads off, AES-256-CBC/HMAC-SHA2-256', () => oakleyPair(lab, cbc, undefined, [], plainIo));
     // The opt-in jumbo TUN MTU ([General] Tun-MTU): one seal per large segment, outer IPv4 fragmented.
     const oakCbcJumbo = await attempt(`oakley <-> oakley, --tun, TUN MTU ${JUMBO_MTU} (opt-in), AES-256-CBC/HMAC-SHA2-256`, () => oakleyPair(lab, cbc, JUMBO_MTU));
     const ssGcm = await attempt('strongSwan <-> strongSwan, kernel-libipsec, AES-128-GCM-16', () => strongswanPair(lab, 'aes128gcm16-modp2048'));
@@ -152,6 +156,8 @@ export async function bench(): Promise<void> {
     for (const [label, v] of results) console.log(`  ${label.padEnd(80)} ${mbit(v)}`);
     console.log(`  AES-256-CBC/HMAC-SHA2-256, oakley / strongSwan userspace ESP: ${ratio(oakCbc, ssCbc)}; with TUN MTU ${JUMBO_MTU}: ${ratio(oakCbcJumbo, ssCbc)}`);
     console.log(`  AES-128-GCM-16,            oakley / strongSwan userspace ESP: ${ratio(oakGcm, ssGcm)}; with TUN MTU ${JUMBO_MTU}: ${ratio(oakGcmJumbo, ssGcm)}`);
+    console.log(`  AES-256-CBC/HMAC-SHA2-256, TUN MTU 1400 with offloads off (OAKLEY_TUN_OFFLOAD=0 OAKLEY_RECVMMSG=0): ${ratio(oakCbcPlain, ssCbc)}`);
+    if (typeof oakCbc === 'number' && typeof oakCbcPlain === 'number') console.log(`  TUN offloads + recvmmsg gain at TUN MTU 1400: ${(oakCbc / oakCbcPlain).toFixed(2)}x`);
     if (typeof oakCbc === 'number' && typeof bare === 'number') console.log(`  oakley AES-256-CBC / bare veth link: ${((oakCbc / bare) * 100).toFixed(1)} %`);
   } finally {
     await lab.close();

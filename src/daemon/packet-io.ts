@@ -41,23 +41,35 @@ export function routingRules(op: 'add' | 'del', ikePorts: number[]): string[][] 
   return out;
 }
 
+/** An on/off environment switch that defaults to on: 0, off, no or false turn it off (OAKLEY_TUN_OFFLOAD, OAKLEY_RECVMMSG). */
+export function envSwitch(v: string | undefined): boolean {
+  return !/^(0|off|no|false)$/i.test((v ?? '').trim());
+}
+
 export function attachPacketIo(
   dp: DataPlane, tunName: string, natT: Bound[], log: (m: string) => void, drops: Record<string, number>,
-  opts: { tunMtu?: number; linkMtu?: number; ikePorts?: number[] } = {},
+  opts: { tunMtu?: number; linkMtu?: number; ikePorts?: number[]; tunOffload?: boolean } = {},
 ): PacketIo {
   const onError = (e: Error): void => log(`packet i/o: ${e.message}`);
-  const tun = new TunPort(tunName, onError);
+  const drop = (reason: string): void => {
+    drops[`dataplane-${reason}`] = (drops[`dataplane-${reason}`] ?? 0) + 1;
+  };
+  // TUN offloads (TCP segmentation and coalescing in the data plane) unless turned off; a kernel that
+  // refuses them gets the plain device.
+  const offload = opts.tunOffload ?? envSwitch(process.env['OAKLEY_TUN_OFFLOAD']);
+  const tun = new TunPort(tunName, onError, { offload, onDrop: (r) => drop(`tun-${r}`) });
+  log(`packet i/o: ${tun.name} ${tun.offload ? 'with offloads (TSO/checksum, GRO)' : offload ? 'without offloads (refused by the kernel)' : 'without offloads (turned off)'}`);
   const udp = new Map<string, UdpEncapWire>();
-  const wires: WirePort[] = [new RawIpv4Wire(opts.linkMtu ? { mtu: opts.linkMtu } : {}, onError)];
+  // recvmmsg on the raw ESP/AH sockets unless OAKLEY_RECVMMSG is a false value (then one read per packet).
+  const recvBatch = envSwitch(process.env['OAKLEY_RECVMMSG']);
+  const wires: WirePort[] = [new RawIpv4Wire({ ...(opts.linkMtu ? { mtu: opts.linkMtu } : {}), recvBatch }, onError)];
   for (const b of natT) {
     const w = new UdpEncapWire(b.socket, b.local.address);
     udp.set(`${b.local.address}:${b.local.port}`, w);
     wires.push(w);
   }
   const host = new DataPlaneHost(dp, tun, wires).start();
-  host.on('drop', (reason: string) => {
-    drops[`dataplane-${reason}`] = (drops[`dataplane-${reason}`] ?? 0) + 1;
-  });
+  host.on('drop', drop);
   execFileSync('ip', ['link', 'set', tun.name, 'mtu', String(opts.tunMtu ?? DEFAULT_TUN_MTU), 'up'], { stdio: 'ignore' });
   const ip = (args: string[]): void => void execFileSync('ip', args, { stdio: 'ignore' });
   const quietly = (args: string[]): void => {

@@ -9,6 +9,9 @@ import type { FlowInfo, WireOut } from './api.js';
 import { parseAddr } from './addr.js';
 import { classifyUdp4500 } from '../isakmp/index.js';
 import { fragmentIpv4 } from './ip.js';
+import { TcpCoalescer } from './offload/gro.js';
+import { segment } from './offload/gso.js';
+import { VNET_HDR_LEN, readVnetHdr, type VnetHdr } from './offload/vnet.js';
 import {
   AF_INET,
   EAGAIN,
@@ -19,6 +22,12 @@ import {
   POLLIN,
   IFF_NO_PI,
   IFF_TUN,
+  IFF_VNET_HDR,
+  TUNSETOFFLOAD,
+  TUNSETVNETHDRSZ,
+  TUN_F_CSUM,
+  TUN_F_TSO4,
+  TUN_F_TSO6,
   IPPROTO_IP,
   IPPROTO_RAW,
   IP_HDRINCL,
@@ -28,6 +37,8 @@ import {
   SOCK_RAW,
   SOL_SOCKET,
   SO_BINDTODEVICE,
+  setRcvbuf,
+  RecvBatch,
   SendBatch,
   TUNSETIFF,
   check,
@@ -36,32 +47,56 @@ import {
 } from './sys.js';
 
 const MTU_BUF = 65536;
+/** Datagrams per recvmmsg on the raw ESP socket (64 KiB of native memory each); AH, rarer, gets fewer. */
+const RECV_SLOTS = 16;
+const RECV_SLOTS_AH = 4;
+/** Receive buffer limit of the raw ESP/AH sockets. */
+const RAW_RCVBUF = 8 << 20;
 
 /**
  * Reads an fd (TUN or raw socket) without parking a thread-pool thread in read(): the fd is made
  * non-blocking, poll() waits on the pool with a short timeout (so shutdown is never stuck behind a
  * blocked read), and each wake-up drains up to a batch of packets on the main thread.
  */
-function readLoop(fd: number, onPacket: (p: Uint8Array) => void, onError: (e: Error) => void): { stop(): void } {
+function readLoop(
+  fd: number, onPacket: (p: Uint8Array) => void, onError: (e: Error) => void, bufSize = MTU_BUF, batch?: RecvBatch,
+): { stop(): void } {
   const s = sys();
   s.fcntl(fd, F_SETFL, s.fcntl(fd, F_GETFL, 0) | O_NONBLOCK);
   let stopped = false;
-  const buf = new Uint8Array(MTU_BUF);
+  const buf = batch ? undefined : new Uint8Array(bufSize);
   const pfd = new Uint8Array(8);
   new DataView(pfd.buffer).setInt32(0, fd, true);
   pfd[4] = POLLIN;
-  const drain = () => {
+  const drainOne = () => {
     for (let i = 0; i < 256 && !stopped; i++) {
-      const n = s.read(fd, buf, MTU_BUF);
+      const n = s.read(fd, buf!, bufSize);
       if (n < 0) {
         const e = s.errno();
         if (e !== EAGAIN && e !== EINTR) onError(new Error(`read: ${s.strerror(e)}`));
         return;
       }
       // A view, not a copy: every consumer finishes with the packet before the next read.
-      if (n > 0) onPacket(buf.subarray(0, n));
+      if (n > 0) onPacket(buf!.subarray(0, n));
     }
   };
+  // Sockets: recvmmsg brings a batch per system call; packets are views of its native slots.
+  const drainBatch = () => {
+    for (let got = 0; got < 256 && !stopped; ) {
+      const n = batch!.recv(fd);
+      if (n < 0) {
+        onError(new Error(`recvmmsg: ${s.strerror(-n)}`));
+        return;
+      }
+      for (let i = 0; i < n && !stopped; i++) {
+        const p = batch!.packet(i);
+        if (p && p.length > 0) onPacket(p);
+      }
+      if (n < batch!.slots) return;
+      got += n;
+    }
+  };
+  const drain = batch ? drainBatch : drainOne;
   const wait = () => {
     if (stopped) return;
     pfd[6] = 0;
@@ -77,6 +112,7 @@ function readLoop(fd: number, onPacket: (p: Uint8Array) => void, onError: (e: Er
   return {
     stop() {
       stopped = true;
+      batch?.free();
     },
   };
 }
@@ -101,43 +137,133 @@ export interface WirePort {
   close(): void;
 }
 
+export interface TunOptions {
+  /**
+   * Ask the kernel for TUN offloads (IFF_VNET_HDR with checksum and TCP segmentation offload): TCP
+   * super-packets up to 64 KiB are read and cut into segments here, and decrypted TCP segments are
+   * merged into super-packets before they are written. Default true; when the kernel refuses, the
+   * device is opened plain. False opens it plain.
+   */
+  offload?: boolean;
+  /** Packets from the TUN that could not be segmented (reason), for drop counters. */
+  onDrop?: (reason: 'malformed' | 'unsupported') => void;
+}
+
 export class TunPort implements PlainPort {
   readonly fd: number;
   readonly name: string;
+  /** Whether the device runs with offloads (virtio headers, super-packets). */
+  readonly offload: boolean;
   private reader?: { stop(): void };
   private cb?: (p: Uint8Array) => void;
+  private readonly gro?: TcpCoalescer;
+  private readonly hdr: VnetHdr = { flags: 0, gsoType: 0, hdrLen: 0, gsoSize: 0, csumStart: 0, csumOffset: 0 };
+  private seg?: { buf: Uint8Array; dv: DataView; rbuf?: ArrayBufferLike; rdv?: DataView };
+  private flushQueued = false;
+  private closed = false;
+  /** Super-packets read (each cut into segments), when offloading. */
+  superPackets = 0;
 
-  constructor(name: string, private readonly onError: (e: Error) => void = () => {}) {
-    const s = sys();
-    this.fd = check(s.open('/dev/net/tun', O_RDWR | O_CLOEXEC), 'open /dev/net/tun');
-    const ifr = new Uint8Array(40);
-    ifr.set(Buffer.from(name.slice(0, 15)), 0);
-    const flags = IFF_TUN | IFF_NO_PI;
-    ifr[16] = flags & 0xff;
-    ifr[17] = flags >> 8;
-    try {
-      check(s.ioctl(this.fd, TUNSETIFF, ifr), `TUNSETIFF ${name}`);
-    } catch (e) {
-      s.close(this.fd);
-      throw e;
+  constructor(
+    name: string,
+    private readonly onError: (e: Error) => void = () => {},
+    private readonly opts: TunOptions = {},
+  ) {
+    let r = opts.offload === false ? undefined : openTun(name, true);
+    r ??= openTun(name, false);
+    if (typeof r !== 'object') throw new Error(r ?? `TUNSETIFF ${name}`);
+    this.fd = r.fd;
+    this.name = r.name;
+    this.offload = r.offload;
+    if (this.offload) {
+      this.gro = new TcpCoalescer((f) => this.writeFrame(f));
+      const buf = new Uint8Array(MTU_BUF);
+      this.seg = { buf, dv: new DataView(buf.buffer) };
     }
-    this.name = Buffer.from(ifr.subarray(0, 16)).toString('latin1').replace(/\0.*$/, '');
   }
 
   onPacket(cb: (pkt: Uint8Array) => void): void {
     this.cb = cb;
-    this.reader ??= readLoop(this.fd, (p) => this.cb?.(p), this.onError);
+    this.reader ??= this.offload
+      ? readLoop(this.fd, (p) => this.fromKernel(p), this.onError, MTU_BUF + VNET_HDR_LEN)
+      : readLoop(this.fd, (p) => this.cb?.(p), this.onError);
+  }
+
+  /** One read from an offloading TUN: a virtio header, then a packet that may need cutting up. */
+  private fromKernel(p: Uint8Array): void {
+    const cb = this.cb;
+    if (!cb || p.length <= VNET_HDR_LEN) return;
+    const seg = this.seg!;
+    if (p.buffer !== seg.rbuf) {
+      seg.rbuf = p.buffer;
+      seg.rdv = new DataView(p.buffer);
+    }
+    readVnetHdr(p, 0, this.hdr);
+    if (this.hdr.gsoType !== 0) this.superPackets++;
+    const err = segment(p, seg.rdv!, p.byteOffset + VNET_HDR_LEN, p.length - VNET_HDR_LEN, this.hdr, seg.buf, seg.dv, cb);
+    if (err) this.opts.onDrop?.(err);
   }
 
   write(pkt: Uint8Array): void {
+    if (this.closed) return;
+    if (this.gro) {
+      // Held until the current burst of work is done, so that segments of one flow can be merged.
+      this.gro.add(pkt);
+      if (!this.flushQueued) {
+        this.flushQueued = true;
+        queueMicrotask(this.flush);
+      }
+      return;
+    }
+    this.writeFrame(pkt);
+  }
+
+  private readonly flush = (): void => {
+    this.flushQueued = false;
+    if (!this.closed) this.gro?.flush();
+  };
+
+  private writeFrame(f: Uint8Array): void {
     const s = sys();
-    if (s.write(this.fd, pkt, pkt.length) < 0) this.onError(new Error(`write ${this.name}: ${s.strerror(s.errno())}`));
+    if (s.write(this.fd, f, f.length) < 0) this.onError(new Error(`write ${this.name}: ${s.strerror(s.errno())}`));
+  }
+
+  /** Writes and packets merged, when offloading. */
+  get coalescing(): { writes: number; packets: number } | undefined {
+    return this.gro?.stats;
   }
 
   close(): void {
     this.reader?.stop();
+    this.gro?.flush();
+    this.closed = true;
     sys().close(this.fd);
   }
+}
+
+/** Opens and names a TUN device; with offload, only if the kernel takes every offload ioctl. */
+function openTun(name: string, offload: boolean): { fd: number; name: string; offload: boolean } | string | undefined {
+  const s = sys();
+  const fd = check(s.open('/dev/net/tun', O_RDWR | O_CLOEXEC), 'open /dev/net/tun');
+  const ifr = new Uint8Array(40);
+  ifr.set(Buffer.from(name.slice(0, 15)), 0);
+  const flags = IFF_TUN | IFF_NO_PI | (offload ? IFF_VNET_HDR : 0);
+  ifr[16] = flags & 0xff;
+  ifr[17] = flags >> 8;
+  if (s.ioctl(fd, TUNSETIFF, ifr) < 0) {
+    const e = s.errno();
+    s.close(fd);
+    return offload ? undefined : `TUNSETIFF ${name}: ${s.strerror(e)} (errno ${e})`;
+  }
+  if (offload) {
+    const size = new Uint8Array([VNET_HDR_LEN, 0, 0, 0]);
+    if (s.ioctl(fd, TUNSETVNETHDRSZ, size) < 0 || s.ioctlInt(fd, TUNSETOFFLOAD, TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6) < 0) {
+      // An older kernel, or a TUN without these: the device goes away with its fd and is made again plain.
+      s.close(fd);
+      return undefined;
+    }
+  }
+  return { fd, name: Buffer.from(ifr.subarray(0, 16)).toString('latin1').replace(/\0.*$/, ''), offload };
 }
 
 /**
@@ -157,12 +283,17 @@ export class RawIpv4Wire implements WirePort {
   private readonly batch: SendBatch;
   private closed = false;
 
+  private readonly recvBatch: boolean;
+  private readonly protocols: number[];
+
   constructor(
-    opts: { device?: string; protocols?: number[]; mtu?: number } = {},
+    opts: { device?: string; protocols?: number[]; mtu?: number; recvBatch?: boolean; rcvbuf?: number } = {},
     private readonly onError: (e: Error) => void = () => {},
   ) {
     const s = sys();
     this.mtu = opts.mtu ?? 1500;
+    this.recvBatch = opts.recvBatch ?? true;
+    this.protocols = opts.protocols ?? [50, 51];
     this.batch = new SendBatch(64, Math.max(this.mtu, 1500));
     const bind = (fd: number) => {
       if (opts.device) {
@@ -174,16 +305,24 @@ export class RawIpv4Wire implements WirePort {
     const one = new Uint8Array([1, 0, 0, 0]);
     check(s.setsockopt(this.tx, IPPROTO_IP, IP_HDRINCL, one, 4), 'IP_HDRINCL');
     bind(this.tx);
-    for (const proto of opts.protocols ?? [50, 51]) {
+    // A deep receive queue: the default (~200 KiB, under a hundred full-size ESP packets) overflows
+    // whenever this process is off the CPU for a millisecond at line rate, and every drop costs the
+    // tunnelled TCP a retransmission. A limit, not an allocation.
+    for (const proto of this.protocols) {
       const fd = check(s.socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, proto), `socket(raw, ${proto})`);
       bind(fd);
+      setRcvbuf(fd, opts.rcvbuf ?? RAW_RCVBUF);
       this.rx.push(fd);
     }
   }
 
   onPacket(cb: (pkt: Uint8Array) => void): void {
     this.cb = cb;
-    if (this.readers.length === 0) for (const fd of this.rx) this.readers.push(readLoop(fd, (p) => this.cb?.(p), this.onError));
+    if (this.readers.length === 0)
+      this.rx.forEach((fd, i) => {
+        const slots = this.protocols[i] === 51 ? RECV_SLOTS_AH : RECV_SLOTS;
+        this.readers.push(readLoop(fd, (p) => this.cb?.(p), this.onError, MTU_BUF, this.recvBatch ? new RecvBatch(slots) : undefined));
+      });
   }
 
   private sendIp(pkt: Uint8Array): void {

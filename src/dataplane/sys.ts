@@ -10,10 +10,16 @@ interface Libc {
   poll: AsyncFn;
   open: Fn;
   ioctl: Fn;
+  /** ioctl whose argument is a value, not a pointer (TUNSETOFFLOAD). */
+  ioctlInt: Fn;
   socket: Fn;
   setsockopt: Fn;
+  getsockopt: Fn;
   sendto: Fn;
   sendmmsg: Fn;
+  recvmmsg: Fn;
+  bind: Fn;
+  getsockname: Fn;
   write: Fn;
   close: Fn;
   errno: () => number;
@@ -34,7 +40,7 @@ export function sys(): Libc {
   if (libc) return libc;
   const require = createRequire(import.meta.url);
   const koffi = require('koffi') as {
-    load(p: string): { func(d: string): Fn };
+    load(p: string): { func(d: string, ...rest: unknown[]): Fn };
     errno(): number;
   };
   koffiMod = koffi as unknown as KoffiMem;
@@ -46,10 +52,15 @@ export function sys(): Libc {
     poll: l.func('int poll(uint8_t *fds, unsigned long nfds, int timeout)') as AsyncFn,
     open: l.func('int open(const char *path, int flags)'),
     ioctl: l.func('int ioctl(int fd, unsigned long req, uint8_t *arg)'),
+    ioctlInt: l.func('ioctl', 'int', ['int', 'unsigned long', 'unsigned long']),
     socket: l.func('int socket(int domain, int type, int protocol)'),
     setsockopt: l.func('int setsockopt(int fd, int level, int name, const uint8_t *val, uint32_t len)'),
+    getsockopt: l.func('int getsockopt(int fd, int level, int name, _Out_ uint8_t *val, _Inout_ uint32_t *len)'),
     sendto: l.func('intptr_t sendto(int fd, const uint8_t *buf, size_t len, int flags, const uint8_t *addr, uint32_t alen)'),
     sendmmsg: l.func('int sendmmsg(int fd, uintptr_t msgvec, unsigned int vlen, int flags)'),
+    bind: l.func('int bind(int fd, const uint8_t *addr, uint32_t alen)'),
+    getsockname: l.func('int getsockname(int fd, _Out_ uint8_t *addr, _Inout_ uint32_t *alen)'),
+    recvmmsg: l.func('int recvmmsg(int fd, uintptr_t msgvec, unsigned int vlen, int flags, uintptr_t timeout)'),
     write: l.func('intptr_t write(int fd, const uint8_t *buf, size_t len)'),
     close: l.func('int close(int fd)'),
     errno: () => koffi.errno(),
@@ -84,9 +95,36 @@ export const IPPROTO_RAW = 255;
 export const IP_HDRINCL = 3;
 export const SOL_SOCKET = 1;
 export const SO_BINDTODEVICE = 25;
+export const SO_RCVBUF = 8;
+/** SO_RCVBUF past net.core.rmem_max (CAP_NET_ADMIN). */
+export const SO_RCVBUFFORCE = 33;
 export const TUNSETIFF = 0x400454ca;
 export const IFF_TUN = 0x0001;
 export const IFF_NO_PI = 0x1000;
+/** linux/if_tun.h: every read and write carries a struct virtio_net_hdr first. */
+export const IFF_VNET_HDR = 0x4000;
+/** _IOW('T', 208, unsigned int): the offloads the reader can take (argument by value). */
+export const TUNSETOFFLOAD = 0x400454d0;
+/** _IOW('T', 216, int): size of the virtio header (argument by pointer). */
+export const TUNSETVNETHDRSZ = 0x400454d8;
+export const TUN_F_CSUM = 0x01;
+export const TUN_F_TSO4 = 0x02;
+export const TUN_F_TSO6 = 0x04;
+
+/**
+ * Raises a socket's receive buffer limit to `bytes`, past net.core.rmem_max when we may
+ * (SO_RCVBUFFORCE); returns the limit the kernel reports afterwards (it doubles what it is given).
+ */
+export function setRcvbuf(fd: number, bytes: number): number {
+  const s = sys();
+  const v = new Uint8Array(4);
+  const dv = new DataView(v.buffer);
+  dv.setInt32(0, bytes, true);
+  if (s.setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, v, 4) < 0) s.setsockopt(fd, SOL_SOCKET, SO_RCVBUF, v, 4);
+  const len = [4];
+  v.fill(0);
+  return s.getsockopt(fd, SOL_SOCKET, SO_RCVBUF, v, len) < 0 ? -1 : dv.getInt32(0, true);
+}
 
 export function sockaddrIn(addr: Uint8Array): Uint8Array {
   const sa = new Uint8Array(16);
@@ -187,6 +225,75 @@ export class SendBatch {
     }
     this.count = 0;
     return firstErr;
+  }
+
+  free(): void {
+    koffiMod?.free(this.mem);
+  }
+}
+
+export const MSG_TRUNC = 0x20;
+export const MSG_DONTWAIT = 0x40;
+
+/**
+ * Receive slots in native memory for recvmmsg(2): one system call brings up to `slots` datagrams, each
+ * read in place as a view of its slot (valid until the next recv). Slots hold whole IP packets, so
+ * they are 64 KiB (a reassembled datagram can be that large).
+ */
+export class RecvBatch {
+  readonly slots: number;
+  readonly slotSize: number;
+  /** recvmmsg calls made, for tests and statistics. */
+  calls = 0;
+  private readonly mem: unknown;
+  private readonly base: bigint;
+  private readonly bytes: Uint8Array;
+  private readonly dv: DataView;
+  private readonly hdrOff: number;
+
+  constructor(slots: number, slotSize = 65536) {
+    sys();
+    const k = koffiMod!;
+    this.slots = slots;
+    this.slotSize = slotSize;
+    this.hdrOff = slots * slotSize;
+    const iovOff = this.hdrOff + slots * MMSGHDR;
+    const size = iovOff + slots * IOVEC;
+    this.mem = k.alloc('uint8_t', size);
+    this.base = k.address(this.mem);
+    const ab = k.view(this.mem, size);
+    this.bytes = new Uint8Array(ab);
+    this.dv = new DataView(ab);
+    this.bytes.fill(0, this.hdrOff);
+    for (let i = 0; i < slots; i++) {
+      const h = this.hdrOff + i * MMSGHDR;
+      const iov = iovOff + i * IOVEC;
+      this.dv.setBigUint64(h + 16, this.base + BigInt(iov), true); // msg_iov
+      this.dv.setBigUint64(h + 24, 1n, true); // msg_iovlen
+      this.dv.setBigUint64(iov, this.base + BigInt(i * slotSize), true); // iov_base
+      this.dv.setBigUint64(iov + 8, BigInt(slotSize), true); // iov_len
+    }
+  }
+
+  /** Receives what is waiting on a non-blocking fd: the count (0 when none), or -errno. */
+  recv(fd: number): number {
+    const s = sys();
+    for (;;) {
+      const r = s.recvmmsg(fd, this.base + BigInt(this.hdrOff), this.slots, MSG_DONTWAIT, 0n);
+      this.calls++;
+      if (r >= 0) return r;
+      const e = s.errno();
+      if (e === EINTR) continue;
+      return e === EAGAIN ? 0 : -e;
+    }
+  }
+
+  /** Datagram i of the last recv (a view into native memory), or undefined if it was truncated. */
+  packet(i: number): Uint8Array | undefined {
+    const h = this.hdrOff + i * MMSGHDR;
+    if (this.dv.getInt32(h + 48, true) & MSG_TRUNC) return undefined;
+    const n = this.dv.getUint32(h + 56, true);
+    return this.bytes.subarray(i * this.slotSize, i * this.slotSize + n);
   }
 
   free(): void {
