@@ -5,6 +5,7 @@
 // --expose-gc so every step starts from a collected heap; printed per tunnel per side (one daemon's
 // cost) beside the 8 KiB target, and broken down by component.
 import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import v8 from 'node:v8';
@@ -52,6 +53,8 @@ function config(side: 1 | 2, n: number, group: number): { config: EngineConfig; 
 
 interface Mem {
   rss: number;
+  /** Anonymous resident memory (heap, malloc, stacks): what the process itself allocated, not code pages. */
+  rssAnon: number;
   heapUsed: number;
   external: number;
   arrayBuffers: number;
@@ -61,7 +64,8 @@ function sample(): Mem {
   const gc = (globalThis as { gc?: () => void }).gc!;
   for (let i = 0; i < 4; i++) gc();
   const m = process.memoryUsage();
-  return { rss: m.rss, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers };
+  const anon = /RssAnon:\s+(\d+) kB/.exec(fs.readFileSync('/proc/self/status', 'utf8'));
+  return { rss: m.rss, rssAnon: anon ? Number(anon[1]) * 1024 : NaN, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers };
 }
 
 /** A 64-byte IPv4/UDP packet from src to dst (ports 9/9, checksum left 0). */
@@ -106,13 +110,22 @@ async function idle(): Promise<boolean> {
   return false;
 }
 
+/**
+ * Tunnels negotiated, used and dropped before the baseline: the first handshakes page in code, compile
+ * it and grow the allocator's arenas once per process, which is no tunnel's cost.
+ */
+const WARM_UP = 100;
+
 /** Runs in the child: negotiates n tunnels and samples memory after each stage. */
 export async function measure(
   n: number,
   budgetMs: number,
   inspect?: (a: IkeEngine, b: IkeEngine) => void,
   inspectEnd?: (a: IkeEngine, b: IkeEngine, dpa: DataPlane, dpb: DataPlane) => void,
+  opts: { warmUp?: number; rest?: boolean } = {},
 ): Promise<MemoryResult> {
+  const warm = opts.warmUp ?? WARM_UP;
+  if (warm > 0) await measure(warm, budgetMs, undefined, undefined, { warmUp: 0, rest: false });
   const steps: MemoryResult['steps'] = [];
   const keep: unknown[] = [];
   steps.push({ name: 'baseline', mem: sample() });
@@ -177,7 +190,7 @@ export async function measure(
     if (back.action === 'protect') dpa.inbound(back.out.bytes);
   }
   steps.push({ name: 'crypto contexts (after traffic)', mem: sample() });
-  const settled = await idle();
+  const settled = opts.rest === false || (await idle());
   steps.push({ name: settled ? 'idle (young generation returned)' : 'idle (young generation still large at the deadline)', mem: sample() });
   inspectEnd?.(a, b, dpa, dpb);
   keep.push(a, b, dpa, dpb, linka, linkb);
@@ -196,7 +209,12 @@ function report(r: MemoryResult): void {
     return d;
   };
   console.log(`${r.n} tunnels requested, ${r.established} established in ${r.seconds.toFixed(1)} s (both peers in one process; figures per tunnel per side)`);
-  console.log(`  rss before the tunnels ${(at('engines').rss / 2 ** 20).toFixed(1)} MiB, with them at rest ${(r.steps[r.steps.length - 1]!.mem.rss / 2 ** 20).toFixed(1)} MiB`);
+  const rest = r.steps[r.steps.length - 1]!.mem;
+  const mib = (b: number): string => `${(b / 2 ** 20).toFixed(1)} MiB`;
+  console.log(
+    `  rss before the tunnels ${mib(at('engines').rss)} (anonymous ${mib(at('engines').rssAnon)}), with them at rest ${mib(rest.rss)} ` +
+      `(anonymous ${mib(rest.rssAnon)}); ${WARM_UP} tunnels were negotiated, used and dropped first`,
+  );
   line('configuration (peer + connection; not counted)', at('baseline'), at('config'));
   line('engine records, finished exchanges still kept', at('engines'), at('engine, exchanges still kept'));
   line('engine records, steady (after Exchange-max-time)', at('engines'), at('engine, steady'));
