@@ -137,20 +137,15 @@ function newCipherCtx(L: Lib, name: string, key: Uint8Array, encrypt: boolean): 
   return ctx;
 }
 
-// The context classes reach libcrypto through the module's `lib`, set before any of them exists.
-class EvpCipher implements CipherCtx {
-  private ptr: unknown;
+/**
+ * An EVP_CIPHER_CTX keyed once. Contexts an SAD frees itself are untracked; others are freed by the
+ * finalizer if dropped without free().
+ */
+abstract class EvpCipherHandle {
+  protected ptr: unknown;
   constructor(L: Lib, name: string, key: Uint8Array, encrypt: boolean, untracked: boolean) {
     this.ptr = newCipherCtx(L, name, key, encrypt);
-    L.setPadding(this.ptr, 0);
     if (!untracked) cipherRegistry.register(this, this.ptr, this);
-  }
-  run(iv: Uint8Array, buf: Uint8Array, off: number, len: number): void {
-    if (len === 0) return;
-    const L = lib!;
-    L.cipherInit(this.ptr, null, null, null, iv, -1);
-    const v = sub(buf, off, len);
-    if (L.cipherUpdate(this.ptr, v, OUTL, v, len) !== 1) throw new Error('EVP_CipherUpdate failed');
   }
   free(): void {
     if (this.ptr === null) return;
@@ -160,11 +155,24 @@ class EvpCipher implements CipherCtx {
   }
 }
 
-class EvpAead implements AeadCtx {
-  private ptr: unknown;
+// The context classes reach libcrypto through the module's `lib`, set before any of them exists.
+class EvpCipher extends EvpCipherHandle implements CipherCtx {
+  constructor(L: Lib, name: string, key: Uint8Array, encrypt: boolean, untracked: boolean) {
+    super(L, name, key, encrypt, untracked);
+    L.setPadding(this.ptr, 0);
+  }
+  run(iv: Uint8Array, buf: Uint8Array, off: number, len: number): void {
+    if (len === 0) return;
+    const L = lib!;
+    L.cipherInit(this.ptr, null, null, null, iv, -1);
+    const v = sub(buf, off, len);
+    if (L.cipherUpdate(this.ptr, v, OUTL, v, len) !== 1) throw new Error('EVP_CipherUpdate failed');
+  }
+}
+
+class EvpAead extends EvpCipherHandle implements AeadCtx {
   constructor(L: Lib, name: string, key: Uint8Array, encrypt: boolean, private readonly tagLen: number, untracked: boolean) {
-    this.ptr = newCipherCtx(L, name, key, encrypt);
-    if (!untracked) cipherRegistry.register(this, this.ptr, this);
+    super(L, name, key, encrypt, untracked);
   }
   private start(nonce: Uint8Array, aad: Uint8Array, aadLen: number, buf: Uint8Array, off: number, len: number): void {
     const L = lib!;
@@ -192,12 +200,6 @@ class EvpAead implements AeadCtx {
     // could later mistake it for its own.
     L.errClear();
     return false;
-  }
-  free(): void {
-    if (this.ptr === null) return;
-    lib!.cipherCtxFree(this.ptr);
-    this.ptr = null;
-    cipherRegistry.unregister(this);
   }
 }
 

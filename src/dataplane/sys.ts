@@ -141,25 +141,22 @@ const IOVEC = 16;
 const SOCKADDR_IN = 16;
 
 /**
- * Datagrams queued in native memory and handed to the kernel with one sendmmsg(2) for the lot: the
- * per-call cost of a system call through the FFI is paid once per batch instead of once per packet.
- * Each slot holds one datagram of up to `slotSize` bytes and its IPv4 destination.
+ * Native memory for sendmmsg(2)/recvmmsg(2): `slots` datagram buffers of `slotSize` bytes, then one
+ * struct mmsghdr and one iovec per slot (the iovec pointing at its buffer), then, for sending, one
+ * sockaddr_in per slot named by its header.
  */
-export class SendBatch {
+abstract class MmsgSlots {
   readonly slots: number;
   readonly slotSize: number;
-  count = 0;
-  /** sendmmsg calls made, for tests and statistics. */
-  calls = 0;
-  private readonly mem: unknown;
-  private readonly base: bigint;
-  private readonly bytes: Uint8Array;
-  private readonly dv: DataView;
-  private readonly hdrOff: number;
-  private readonly iovOff: number;
-  private readonly addrOff: number;
+  protected readonly mem: unknown;
+  protected readonly base: bigint;
+  protected readonly bytes: Uint8Array;
+  protected readonly dv: DataView;
+  protected readonly hdrOff: number;
+  protected readonly iovOff: number;
+  protected readonly addrOff: number;
 
-  constructor(slots: number, slotSize: number) {
+  constructor(slots: number, slotSize: number, withNames: boolean) {
     sys();
     const k = koffiMod!;
     this.slots = slots;
@@ -167,25 +164,46 @@ export class SendBatch {
     this.hdrOff = slots * slotSize;
     this.iovOff = this.hdrOff + slots * MMSGHDR;
     this.addrOff = this.iovOff + slots * IOVEC;
-    const size = this.addrOff + slots * SOCKADDR_IN;
+    const size = this.addrOff + (withNames ? slots * SOCKADDR_IN : 0);
     this.mem = k.alloc('uint8_t', size);
     this.base = k.address(this.mem);
     const ab = k.view(this.mem, size);
     this.bytes = new Uint8Array(ab);
     this.dv = new DataView(ab);
-    this.bytes.fill(0);
+    this.bytes.fill(0, this.hdrOff);
     for (let i = 0; i < slots; i++) {
       const h = this.hdrOff + i * MMSGHDR;
       const iov = this.iovOff + i * IOVEC;
-      const sa = this.addrOff + i * SOCKADDR_IN;
-      this.dv.setBigUint64(h, this.base + BigInt(sa), true); // msg_name
-      this.dv.setUint32(h + 8, SOCKADDR_IN, true); // msg_namelen
       this.dv.setBigUint64(h + 16, this.base + BigInt(iov), true); // msg_iov
       this.dv.setBigUint64(h + 24, 1n, true); // msg_iovlen
       this.dv.setBigUint64(iov, this.base + BigInt(i * slotSize), true); // iov_base
+      this.dv.setBigUint64(iov + 8, BigInt(slotSize), true); // iov_len
+      if (!withNames) continue;
+      const sa = this.addrOff + i * SOCKADDR_IN;
+      this.dv.setBigUint64(h, this.base + BigInt(sa), true); // msg_name
+      this.dv.setUint32(h + 8, SOCKADDR_IN, true); // msg_namelen
       this.bytes[sa] = AF_INET & 0xff;
       this.bytes[sa + 1] = AF_INET >> 8;
     }
+  }
+
+  free(): void {
+    koffiMod?.free(this.mem);
+  }
+}
+
+/**
+ * Datagrams queued in native memory and handed to the kernel with one sendmmsg(2) for the lot: the
+ * per-call cost of a system call through the FFI is paid once per batch instead of once per packet.
+ * Each slot holds one datagram of up to `slotSize` bytes and its IPv4 destination.
+ */
+export class SendBatch extends MmsgSlots {
+  count = 0;
+  /** sendmmsg calls made, for tests and statistics. */
+  calls = 0;
+
+  constructor(slots: number, slotSize: number) {
+    super(slots, slotSize, true);
   }
 
   /**
@@ -226,10 +244,6 @@ export class SendBatch {
     this.count = 0;
     return firstErr;
   }
-
-  free(): void {
-    koffiMod?.free(this.mem);
-  }
 }
 
 export const MSG_TRUNC = 0x20;
@@ -240,39 +254,12 @@ export const MSG_DONTWAIT = 0x40;
  * read in place as a view of its slot (valid until the next recv). Slots hold whole IP packets, so
  * they are 64 KiB (a reassembled datagram can be that large).
  */
-export class RecvBatch {
-  readonly slots: number;
-  readonly slotSize: number;
+export class RecvBatch extends MmsgSlots {
   /** recvmmsg calls made, for tests and statistics. */
   calls = 0;
-  private readonly mem: unknown;
-  private readonly base: bigint;
-  private readonly bytes: Uint8Array;
-  private readonly dv: DataView;
-  private readonly hdrOff: number;
 
   constructor(slots: number, slotSize = 65536) {
-    sys();
-    const k = koffiMod!;
-    this.slots = slots;
-    this.slotSize = slotSize;
-    this.hdrOff = slots * slotSize;
-    const iovOff = this.hdrOff + slots * MMSGHDR;
-    const size = iovOff + slots * IOVEC;
-    this.mem = k.alloc('uint8_t', size);
-    this.base = k.address(this.mem);
-    const ab = k.view(this.mem, size);
-    this.bytes = new Uint8Array(ab);
-    this.dv = new DataView(ab);
-    this.bytes.fill(0, this.hdrOff);
-    for (let i = 0; i < slots; i++) {
-      const h = this.hdrOff + i * MMSGHDR;
-      const iov = iovOff + i * IOVEC;
-      this.dv.setBigUint64(h + 16, this.base + BigInt(iov), true); // msg_iov
-      this.dv.setBigUint64(h + 24, 1n, true); // msg_iovlen
-      this.dv.setBigUint64(iov, this.base + BigInt(i * slotSize), true); // iov_base
-      this.dv.setBigUint64(iov + 8, BigInt(slotSize), true); // iov_len
-    }
+    super(slots, slotSize, false);
   }
 
   /** Receives what is waiting on a non-blocking fd: the count (0 when none), or -errno. */
@@ -294,9 +281,5 @@ export class RecvBatch {
     if (this.dv.getInt32(h + 48, true) & MSG_TRUNC) return undefined;
     const n = this.dv.getUint32(h + 56, true);
     return this.bytes.subarray(i * this.slotSize, i * this.slotSize + n);
-  }
-
-  free(): void {
-    koffiMod?.free(this.mem);
   }
 }
