@@ -48,7 +48,12 @@ export class IsakmpDaemon {
   private io?: PacketIo;
   private passive: boolean;
   private stopping = false;
-  private readonly pendingSends = new Set<Promise<void>>();
+  /** Datagrams handed to a socket and not yet sent; stop() waits for them (its Deletes). */
+  private pendingSends = 0;
+  private sendsDrained?: () => void;
+  private readonly sendDone = (): void => {
+    if (--this.pendingSends === 0) this.sendsDrained?.();
+  };
   private readonly started = Date.now();
   readonly drops: Record<string, number> = {};
   private onStopped?: (code: number) => void;
@@ -116,6 +121,7 @@ export class IsakmpDaemon {
 
     this.engine = new IkeEngine({
       config: this.mapped.engine, local: this.transport.ikeEndpoints(), ...(this.opts.noNatT ? {} : { natTPort: this.opts.natTPort }),
+      logWanted: (cls, level) => this.log.enabled(cls, level),
     });
 
     this.closeFifo = openFifo(this.opts.fifo, (l) => this.fifoLine(l), (m) => this.log.info('ui', 0, m));
@@ -215,16 +221,30 @@ export class IsakmpDaemon {
       }
       if (!o.keepalive) this.capture(o.plain ?? o.data, o.from, o.to);
       const viaNatT = !this.opts.noNatT && o.from.port === this.opts.natTPort && !o.keepalive;
-      const p = this.transport.send(o.from, o.to, viaNatT ? addNonEspMarker(o.data) : o.data);
-      this.pendingSends.add(p);
-      void p.then(() => this.pendingSends.delete(p));
+      if (this.transport.send(o.from, o.to, viaNatT ? addNonEspMarker(o.data) : o.data, this.sendDone)) this.pendingSends++;
+    }
+    this.arm(fx.nextTimer);
+  }
+
+  /** Time the engine's timer is set for; an unchanged time keeps the armed Timeout (most datagrams). */
+  private timerAt?: number;
+  private readonly onTimer = (): void => {
+    delete this.timer;
+    delete this.timerAt;
+    this.apply(this.engine.tick(this.now()));
+  };
+
+  private arm(at: number | undefined): void {
+    if (at !== undefined && !this.stopping) {
+      if (this.timer && this.timerAt === at) return;
+      if (this.timer) clearTimeout(this.timer);
+      this.timerAt = at;
+      this.timer = setTimeout(this.onTimer, Math.min(Math.max(0, at - this.now()), 2 ** 31 - 1));
+      return;
     }
     if (this.timer) clearTimeout(this.timer);
     delete this.timer;
-    if (fx.nextTimer !== undefined && !this.stopping) {
-      const delay = Math.max(0, fx.nextTimer - this.now());
-      this.timer = setTimeout(() => this.apply(this.engine.tick(this.now())), Math.min(delay, 2 ** 31 - 1));
-    }
+    delete this.timerAt;
   }
 
   private capture(data: Uint8Array, from: Endpoint, to: Endpoint): void {
@@ -396,7 +416,7 @@ export class IsakmpDaemon {
         }
       case 'connect':
         if (typeof req.name !== 'string' || !req.name) return { ok: false, error: 'connect: name missing' };
-        if (!this.mapped.engine.connections.some((c) => c.name.toLowerCase() === (req.name as string).toLowerCase())) {
+        if (!this.engine.connectionByName(req.name)) {
           return { ok: false, error: `connect: no connection named ${req.name}` };
         }
         this.run({ type: 'connect', name: req.name });
@@ -460,7 +480,11 @@ export class IsakmpDaemon {
     this.log.info('misc', 0, `shutting down${sendDeletes ? ', sending Deletes' : ''}`);
     if (this.engine) this.apply(this.engine.command({ type: 'shutdown', sendDeletes }, this.now()));
     this.stopping = true;
-    await Promise.race([Promise.all([...this.pendingSends]), new Promise((r) => setTimeout(r, 2000))]);
+    await new Promise<void>((resolve) => {
+      if (this.pendingSends === 0) return resolve();
+      this.sendsDrained = resolve;
+      setTimeout(resolve, 2000);
+    });
     if (this.timer) clearTimeout(this.timer);
     if (this.checkTimer) clearInterval(this.checkTimer);
     if (this.dpTimer) clearInterval(this.dpTimer);

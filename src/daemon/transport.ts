@@ -2,6 +2,7 @@
 // isakmpd binds each interface address rather than the wildcard so it knows which address a datagram
 // reached (Node has no IP_PKTINFO); we do the same.
 import dgram from 'node:dgram';
+import dns from 'node:dns';
 import net from 'node:net';
 import os from 'node:os';
 import type { Endpoint } from '../ike/types.js';
@@ -42,6 +43,26 @@ export function listenAddresses(listenOn: string[] | undefined, family?: 4 | 6):
   return { addresses: [...new Set(out)], errors };
 }
 
+/**
+ * dgram resolves every destination of every send with dns.lookup, which for an address literal tests it
+ * against the IPv4 and IPv6 patterns and defers the send to the next tick. Peers are addressed by literals:
+ * those are remembered once recognized and handed back at once; anything else still goes to dns.lookup.
+ */
+const literals = new Map<string, 4 | 6>();
+type LookupCallback = (err: NodeJS.ErrnoException | null, address: string, family: number) => void;
+function literalLookup(address: string, family: number, callback: LookupCallback): void {
+  let f = literals.get(address);
+  if (f === undefined) {
+    const v = net.isIP(address);
+    if (v === 4 || v === 6) {
+      if (literals.size >= 65536) literals.clear();
+      literals.set(address, (f = v));
+    }
+  }
+  if (f !== undefined && f === family) callback(null, address, f);
+  else dns.lookup(address, family, callback);
+}
+
 export class UdpTransport {
   readonly bound: Bound[] = [];
   /** Sockets by local "address port": a gateway may listen on many addresses, and every send looks one up. */
@@ -54,7 +75,9 @@ export class UdpTransport {
     const errors: string[] = [];
     for (const address of addresses) {
       for (const [p, natT] of [[port, false], ...(natTPort ? [[natTPort, true]] : [])] as [number, boolean][]) {
-        const socket = dgram.createSocket({ type: net.isIPv6(address) ? 'udp6' : 'udp4', reuseAddr: false });
+        const socket = dgram.createSocket({
+          type: net.isIPv6(address) ? 'udp6' : 'udp4', reuseAddr: false, lookup: literalLookup as unknown as dgram.SocketOptions['lookup'],
+        });
         try {
           await new Promise<void>((resolve, reject) => {
             socket.once('error', reject);
@@ -87,29 +110,35 @@ export class UdpTransport {
     return this.bound.filter((b) => !b.natT).map((b) => b.local);
   }
 
-  send(from: Endpoint, to: Endpoint, data: Uint8Array): Promise<void> {
-    const v6 = net.isIPv6(to.address);
-    const b =
-      this.byLocal.get(`${from.address} ${from.port}`) ??
-      this.bound.find((x) => !x.natT && net.isIPv6(x.local.address) === v6);
+  /**
+   * Sends one datagram; `done` runs once the socket is finished with it (sent or failed), and not at all when
+   * nothing was handed to a socket. A callback rather than a Promise: a gateway sends thousands a second.
+   */
+  send(from: Endpoint, to: Endpoint, data: Uint8Array, done?: () => void): boolean {
+    const b = this.byLocal.get(`${from.address} ${from.port}`) ?? this.fallback(to);
     if (!b) {
       this.stats.sendErrors++;
       this.onError(`no socket to send to ${to.address}:${to.port}`);
-      return Promise.resolve();
+      return false;
     }
     if (data.length > 65507) {
       this.stats.oversize++;
-      return Promise.resolve();
+      return false;
     }
-    return new Promise((resolve) => {
-      b.socket.send(data, to.port, to.address, (err) => {
-        if (err) {
-          this.stats.sendErrors++;
-          this.onError(`send to ${to.address}:${to.port}: ${err.message}`);
-        } else this.stats.sent++;
-        resolve();
-      });
+    b.socket.send(data, to.port, to.address, (err) => {
+      if (err) {
+        this.stats.sendErrors++;
+        this.onError(`send to ${to.address}:${to.port}: ${err.message}`);
+      } else this.stats.sent++;
+      done?.();
     });
+    return true;
+  }
+
+  /** A socket of the destination's family when the source address is not one of ours. */
+  private fallback(to: Endpoint): Bound | undefined {
+    const v6 = net.isIPv6(to.address);
+    return this.bound.find((x) => !x.natT && net.isIPv6(x.local.address) === v6);
   }
 
   close(): void {

@@ -52,6 +52,11 @@ export interface EngineOptions {
   allocSpi?: () => number;
   /** The NAT-T port (-N, default 4500); NAT traversal is off without it (-T). */
   natTPort?: number;
+  /**
+   * Whether an event of this class and level would be written (default: every one). Messages that cost
+   * something to build (key dumps) are only built when it says yes; the others are reported regardless.
+   */
+  logWanted?: (cls: LogClassName, level: number) => boolean;
 }
 
 export interface EngineStats {
@@ -100,6 +105,14 @@ export class IkeEngine implements Engine {
     this.rng = o.rng ?? systemRng;
     if (o.allocSpi) this.allocSpiFn = o.allocSpi;
     if (o.natTPort) this.natTPort = o.natTPort;
+    if (o.logWanted) this.logWanted = o.logWanted;
+  }
+
+  private readonly logWanted?: (cls: LogClassName, level: number) => boolean;
+
+  /** Whether a log event of `cls` at `level` would be written; callers skip building costly messages. */
+  logs(cls: LogClassName, level: number): boolean {
+    return this.logWanted ? this.logWanted(cls, level) : true;
   }
 
   readonly natTPort?: number;
@@ -265,16 +278,32 @@ export class IkeEngine implements Engine {
     return this.names().connections.get(name.toLowerCase());
   }
 
-  /** Peers and connections by lower-cased name, rebuilt when the configuration object is replaced (reload). */
-  private byName?: { of: EngineConfig; peers: Map<string, PeerConfig>; connections: Map<string, ConnectionConfig> };
+  /** The connections naming this peer (case-insensitively), in configuration order. */
+  connectionsOfPeer(peer: string): readonly ConnectionConfig[] {
+    return this.names().ofPeer.get(peer.toLowerCase()) ?? [];
+  }
+
+  /**
+   * Peers and connections by lower-cased name, and connections by peer, rebuilt when the configuration
+   * object is replaced (reload) or its lists change length (dynamic connections).
+   */
+  private byName?: {
+    of: EngineConfig; peers: Map<string, PeerConfig>; connections: Map<string, ConnectionConfig>; ofPeer: Map<string, ConnectionConfig[]>; count: number;
+  };
   private names(): NonNullable<IkeEngine['byName']> {
     const c = this.config;
-    if (this.byName?.of !== c || this.byName.peers.size !== c.peers.length || this.byName.connections.size !== c.connections.length) {
+    if (this.byName?.of !== c || this.byName.peers.size !== c.peers.length || this.byName.count !== c.connections.length) {
       const peers = new Map<string, PeerConfig>();
       for (const p of c.peers) if (!peers.has(lower(p.name))) peers.set(lower(p.name), p);
       const connections = new Map<string, ConnectionConfig>();
-      for (const x of c.connections) if (!connections.has(lower(x.name))) connections.set(lower(x.name), x);
-      this.byName = { of: c, peers, connections };
+      const ofPeer = new Map<string, ConnectionConfig[]>();
+      for (const x of c.connections) {
+        if (!connections.has(lower(x.name))) connections.set(lower(x.name), x);
+        const list = ofPeer.get(lower(x.peer));
+        if (list) list.push(x);
+        else ofPeer.set(lower(x.peer), [x]);
+      }
+      this.byName = { of: c, peers, connections, ofPeer, count: c.connections.length };
     }
     return this.byName;
   }

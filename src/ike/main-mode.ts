@@ -155,7 +155,7 @@ export function keyExchange(e: IkeEngine, sa: IsakmpSa, peerKe: Buffer): Refusal
   if (!keys.ok) return refuse(keys.error.notify, keys.error.reason);
   sa.keys = keys.value;
   sa.dh.dispose();
-  e.log('crypto', KEY_LOG_LEVEL, `phase 1 keys ${JSON.stringify(sa.keys.exportForLog(KEY_LOG_LEVEL))}`);
+  if (e.logs('crypto', KEY_LOG_LEVEL)) e.log('crypto', KEY_LOG_LEVEL, `phase 1 keys ${JSON.stringify(sa.keys.exportForLog(KEY_LOG_LEVEL))}`);
   return undefined;
 }
 

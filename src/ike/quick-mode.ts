@@ -207,7 +207,7 @@ function responder1(e: IkeEngine, sa: IsakmpSa, q: QuickExchange, ps: Payload[],
   q.ni = Buffer.from(findPayloads(ps, PayloadType.NONCE)[0]!.data);
   if (q.ni.length < 8 || q.ni.length > 256) return refuse('PAYLOAD_MALFORMED', `nonce of ${q.ni.length} bytes`);
   // The connection that covers these selectors: its suites decide, as isakmpd's Passive-connections do.
-  const candidates = e.config.connections.filter((c) => c.peer.toLowerCase() === sa.peer.name.toLowerCase());
+  const candidates = e.connectionsOfPeer(sa.peer.name);
   const conn = candidates.find((c) => {
     if (!ids.idci) return !c.localId && !c.remoteId;
     const rid = c.remoteId ? idFromSpec(c.remoteId) : idForAddress(sa.remote.address);
@@ -420,7 +420,7 @@ function finish(e: IkeEngine, sa: IsakmpSa, q: QuickExchange, gxy: Buffer | unde
   e.ipsec.set(spec.id, newIpsecSa(spec, { peer: sa.peer.name, isakmpSerial: sa.serial, createdAt: e.now, softAt: soft, hardAt: e.now + life }));
   e.install({ kind: 'add', sa: spec });
   e.stats.phase2Established++;
-  e.log('crypto', KEY_LOG_LEVEL, `KEYMAT in 0x${hex32(spec.inbound.spi)} enc ${hex(spec.inbound.encKey)} auth ${hex(spec.inbound.authKey)}; out 0x${hex32(spec.outbound.spi)} enc ${hex(spec.outbound.encKey)} auth ${hex(spec.outbound.authKey)}`);
+  if (e.logs('crypto', KEY_LOG_LEVEL)) e.log('crypto', KEY_LOG_LEVEL, `KEYMAT in 0x${hex32(spec.inbound.spi)} enc ${hex(spec.inbound.encKey)} auth ${hex(spec.inbound.authKey)}; out 0x${hex32(spec.outbound.spi)} enc ${hex(spec.outbound.encKey)} auth ${hex(spec.outbound.authKey)}`);
   const what = main.protocol === 'ah' ? `AH ${t.mode} ${t.integ}`
     : `${ah ? `AH ${ah.chosen.integ} + ` : ''}ESP ${t.mode} ${encrName(t.encr, spec.keyLength * 8)}${t.integ !== 'none' ? ` ${t.integ}` : ''}`;
   e.log(
