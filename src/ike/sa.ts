@@ -131,6 +131,7 @@ interface ExchangeMaterial {
   nr: Buffer | undefined;
   peerIdAm: IdPayload | undefined;
 }
+const EXCHANGE_FIELDS = ['offered', 'saiB', 'dh', 'gxi', 'gxr', 'ni', 'nr', 'peerIdAm'] as const satisfies readonly (keyof ExchangeMaterial)[];
 
 /** Phase 1 is over: drops g^x, nonces, the DH key pair, SAi_b, the offer and Aggressive Mode's first ID. */
 export function endExchange(sa: IsakmpSa): void {
@@ -237,53 +238,27 @@ class IsakmpSaRecord implements IsakmpSa {
     this.peerIdAm = o.peerIdAm;
   }
 
-  get offered(): Phase1Transform[] | undefined {
-    return this.#hs?.offered;
-  }
-  set offered(v: Phase1Transform[] | undefined) {
-    if (v !== undefined || this.#hs) this.#exchange().offered = v;
-  }
-  get saiB(): Buffer | undefined {
-    return this.#hs?.saiB;
-  }
-  set saiB(v: Buffer | undefined) {
-    if (v !== undefined || this.#hs) this.#exchange().saiB = v;
-  }
-  get dh(): DhKeyPair | undefined {
-    return this.#hs?.dh;
-  }
-  set dh(v: DhKeyPair | undefined) {
-    if (v !== undefined || this.#hs) this.#exchange().dh = v;
-  }
-  get gxi(): Buffer | undefined {
-    return this.#hs?.gxi;
-  }
-  set gxi(v: Buffer | undefined) {
-    if (v !== undefined || this.#hs) this.#exchange().gxi = v;
-  }
-  get gxr(): Buffer | undefined {
-    return this.#hs?.gxr;
-  }
-  set gxr(v: Buffer | undefined) {
-    if (v !== undefined || this.#hs) this.#exchange().gxr = v;
-  }
-  get ni(): Buffer | undefined {
-    return this.#hs?.ni;
-  }
-  set ni(v: Buffer | undefined) {
-    if (v !== undefined || this.#hs) this.#exchange().ni = v;
-  }
-  get nr(): Buffer | undefined {
-    return this.#hs?.nr;
-  }
-  set nr(v: Buffer | undefined) {
-    if (v !== undefined || this.#hs) this.#exchange().nr = v;
-  }
-  get peerIdAm(): IdPayload | undefined {
-    return this.#hs?.peerIdAm;
-  }
-  set peerIdAm(v: IdPayload | undefined) {
-    if (v !== undefined || this.#hs) this.#exchange().peerIdAm = v;
+  // The exchange material reads and writes as plain fields; the accessors put it in #hs, made on the
+  // first write of a value, so an SA past Phase 1 carries none of it.
+  declare offered: ExchangeMaterial['offered'];
+  declare saiB: ExchangeMaterial['saiB'];
+  declare dh: ExchangeMaterial['dh'];
+  declare gxi: ExchangeMaterial['gxi'];
+  declare gxr: ExchangeMaterial['gxr'];
+  declare ni: ExchangeMaterial['ni'];
+  declare nr: ExchangeMaterial['nr'];
+  declare peerIdAm: ExchangeMaterial['peerIdAm'];
+  static {
+    for (const k of EXCHANGE_FIELDS) {
+      Object.defineProperty(IsakmpSaRecord.prototype, k, {
+        get(this: IsakmpSaRecord) {
+          return this.#hs?.[k];
+        },
+        set(this: IsakmpSaRecord, v: unknown) {
+          if (v !== undefined || this.#hs) (this.#exchange() as unknown as Record<string, unknown>)[k] = v;
+        },
+      });
+    }
   }
 
   #exchange(): ExchangeMaterial {
