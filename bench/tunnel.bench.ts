@@ -4,7 +4,8 @@
 // with its userspace ESP (kernel-libipsec, ESP-in-UDP), same algorithms, measured in the same run. Also
 // the bare veth link as the ceiling of this machine. Target: oakley at 5x strongSwan's userspace ESP.
 // OAKLEY_BENCH_PROF=DIR writes a --cpu-prof profile of every oakley daemon into DIR. The default-MTU
-// AES-256-CBC case also runs with TUN offloads and recvmmsg turned off, for their gain in the same run.
+// AES-256-CBC case also runs with TUN offloads and recvmmsg turned off, for their gain in the same run,
+// and as ESP-in-UDP (Force-encapsulation, no NAT) with UDP GSO on and off (OAKLEY_UDP_GSO=0).
 import fs from 'node:fs';
 import path from 'node:path';
 import { Lab, run, type Site } from '../test/interop/lab/index.js';
@@ -63,7 +64,9 @@ function nodeFlags(): string[] {
   return dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : [];
 }
 
-async function oakleyPair(lab: Lab, suite: string, tunMtu?: number, extraArgs: string[] = [], env?: NodeJS.ProcessEnv): Promise<number | string> {
+async function oakleyPair(
+  lab: Lab, suite: string, tunMtu?: number, extraArgs: string[] = [], env?: NodeJS.ProcessEnv, forceEncapsulation = false,
+): Promise<number | string> {
   const { left, right } = await lab.sitePair();
   runs++;
   const start = (me: Site, them: Site, role: 'initiator' | 'responder'): void => {
@@ -73,7 +76,7 @@ async function oakleyPair(lab: Lab, suite: string, tunMtu?: number, extraArgs: s
     const conf = path.join(dir, 'isakmpd.conf');
     fs.writeFileSync(
       conf,
-      oakleyConf({ local: me.outer, remote: them.outer, role, transforms: ['AES-128-SHA-GRP14'], suites: [suite], localNet: me.subnet, remoteNet: them.subnet, psk: PSK }),
+      oakleyConf({ local: me.outer, remote: them.outer, role, transforms: ['AES-128-SHA-GRP14'], suites: [suite], localNet: me.subnet, remoteNet: them.subnet, psk: PSK, forceEncapsulation }),
       { mode: 0o600 },
     );
     const args = [
@@ -147,6 +150,12 @@ export async function bench(): Promise<void> {
     // The same without TUN offloads (segmentation/coalescing) and recvmmsg: one kernel call per packet.
     const plainIo = { OAKLEY_TUN_OFFLOAD: '0', OAKLEY_RECVMMSG: '0' };
     const oakCbcPlain = await attempt('oakley <-> oakley, --tun, TUN MTU 1400, offloads off, AES-256-CBC/HMAC-SHA2-256', () => oakleyPair(lab, cbc, undefined, [], plainIo));
+    // ESP in UDP on port 4500 without a NAT (Force-encapsulation on the initiator): sent with UDP GSO,
+    // a burst of equal-size datagrams to the peer as one sendmsg; and the same with GSO off.
+    const oakUdp = await attempt('oakley <-> oakley, --tun, default TUN MTU 1400, ESP-in-UDP (Force-encapsulation), AES-256-CBC/HMAC-SHA2-256', () =>
+      oakleyPair(lab, cbc, undefined, [], undefined, true));
+    const oakUdpPlain = await attempt('oakley <-> oakley, --tun, TUN MTU 1400, ESP-in-UDP, GSO off (OAKLEY_UDP_GSO=0), AES-256-CBC/HMAC-SHA2-256', () =>
+      oakleyPair(lab, cbc, undefined, [], { OAKLEY_UDP_GSO: '0' }, true));
     // The opt-in jumbo TUN MTU ([General] Tun-MTU): one seal per large segment, outer IPv4 fragmented.
     const oakCbcJumbo = await attempt(`oakley <-> oakley, --tun, TUN MTU ${JUMBO_MTU} (opt-in), AES-256-CBC/HMAC-SHA2-256`, () => oakleyPair(lab, cbc, JUMBO_MTU));
     const ssGcm = await attempt('strongSwan <-> strongSwan, kernel-libipsec, AES-128-GCM-16', () => strongswanPair(lab, 'aes128gcm16-modp2048'));
@@ -156,6 +165,9 @@ export async function bench(): Promise<void> {
     for (const [label, v] of results) console.log(`  ${label.padEnd(80)} ${mbit(v)}`);
     console.log(`  AES-256-CBC/HMAC-SHA2-256, oakley / strongSwan userspace ESP: ${ratio(oakCbc, ssCbc)}; with TUN MTU ${JUMBO_MTU}: ${ratio(oakCbcJumbo, ssCbc)}`);
     console.log(`  AES-128-GCM-16,            oakley / strongSwan userspace ESP: ${ratio(oakGcm, ssGcm)}; with TUN MTU ${JUMBO_MTU}: ${ratio(oakGcmJumbo, ssGcm)}`);
+    console.log(`  AES-256-CBC/HMAC-SHA2-256, ESP-in-UDP with UDP GSO (Force-encapsulation), oakley / strongSwan userspace ESP: ${ratio(oakUdp, ssCbc)}`);
+    console.log(`  AES-256-CBC/HMAC-SHA2-256, ESP-in-UDP with GSO off (OAKLEY_UDP_GSO=0): ${ratio(oakUdpPlain, ssCbc)}`);
+    if (typeof oakUdp === 'number' && typeof oakUdpPlain === 'number') console.log(`  UDP GSO gain for ESP-in-UDP at TUN MTU 1400: ${(oakUdp / oakUdpPlain).toFixed(2)}x`);
     console.log(`  AES-256-CBC/HMAC-SHA2-256, TUN MTU 1400 with offloads off (OAKLEY_TUN_OFFLOAD=0 OAKLEY_RECVMMSG=0): ${ratio(oakCbcPlain, ssCbc)}`);
     if (typeof oakCbc === 'number' && typeof oakCbcPlain === 'number') console.log(`  TUN offloads + recvmmsg gain at TUN MTU 1400: ${(oakCbc / oakCbcPlain).toFixed(2)}x`);
     if (typeof oakCbc === 'number' && typeof bare === 'number') console.log(`  oakley AES-256-CBC / bare veth link: ${((oakCbc / bare) * 100).toFixed(1)} %`);

@@ -22,6 +22,8 @@ export interface Peer extends Located {
   id: string | undefined;
   remoteId: string | undefined;
   flags: string[];
+  /** Force-encapsulation=yes (oakley extension): ESP in UDP even without a NAT. */
+  forceEncapsulation: boolean;
 }
 
 export interface Lifetime extends Located {
@@ -167,6 +169,7 @@ export function peer(c: Config, section: string): Peer | undefined {
     id: c.get(section, 'ID'),
     remoteId: c.get(section, 'Remote-ID'),
     flags: list(c, section, 'Flags'),
+    forceEncapsulation: (c.get(section, 'Force-encapsulation') ?? '').trim().toLowerCase() === 'yes',
   };
 }
 

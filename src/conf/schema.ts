@@ -97,6 +97,9 @@ export const SECTION_SPECS: Record<Kind, SectionSpec> = {
       ID: { t: 'ref', kind: 'phase1-id' },
       'Remote-ID': { t: 'ref', kind: 'phase1-id' },
       Flags: { t: 'list' },
+      // oakley extension (isakmpd has none): claim a NAT in phase 1 so ESP goes in UDP on port 4500
+      // even without one (strongSwan's encap=yes); with --tun that path sends with UDP GSO.
+      'Force-encapsulation': { t: 'oneOf', values: ['yes', 'no'] },
     },
   },
   'phase1-id': {

@@ -113,6 +113,7 @@ export function mapConfig(c: Config, opts: { certAuth?: CertAuth } = {}): Mapped
       transforms,
       ...(id ? { id } : {}),
       ...(remoteId ? { remoteId } : {}),
+      ...(p.forceEncapsulation ? { forceEncapsulation: true } : {}),
     });
   }
   /** One isakmpd suite as the engine's offer (AH and ESP transforms of one proposal number). */

@@ -3,7 +3,8 @@
 // on raw sockets or, with NAT-T, in UDP on the daemon's own port 4500 sockets, which it shares with IKE.
 import { execFileSync } from 'node:child_process';
 import type { DataPlane } from '../dataplane/dataplane.js';
-import { DataPlaneHost, RawIpv4Wire, TunPort, TunRoutes, UdpEncapWire, type WirePort } from '../dataplane/io.js';
+import { setRcvbuf } from '../dataplane/sys.js';
+import { DataPlaneHost, RawIpv4Wire, TunPort, TunRoutes, UdpEncapWire, dgramFd, type WirePort } from '../dataplane/io.js';
 import type { Endpoint } from '../ike/types.js';
 import type { Bound } from './transport.js';
 
@@ -20,6 +21,9 @@ export interface PacketIo {
  * the raw ESP wire then fragments outer packets above `Link-MTU` itself, ESP in UDP is fragmented by the kernel.
  */
 export const DEFAULT_TUN_MTU = 1400;
+
+/** Receive buffer limit of the port 4500 sockets when they carry ESP (a limit, not an allocation). */
+const ESP_UDP_RCVBUF = 8 << 20;
 
 /**
  * Routes into the TUN go in their own table, consulted after rules that keep the daemon's own IKE (its UDP
@@ -41,7 +45,7 @@ export function routingRules(op: 'add' | 'del', ikePorts: number[]): string[][] 
   return out;
 }
 
-/** An on/off environment switch that defaults to on: 0, off, no or false turn it off (OAKLEY_TUN_OFFLOAD, OAKLEY_RECVMMSG). */
+/** An on/off environment switch that defaults to on: 0, off, no or false turn it off (OAKLEY_TUN_OFFLOAD, OAKLEY_RECVMMSG, OAKLEY_UDP_GSO). */
 export function envSwitch(v: string | undefined): boolean {
   return !/^(0|off|no|false)$/i.test((v ?? '').trim());
 }
@@ -63,8 +67,17 @@ export function attachPacketIo(
   // recvmmsg on the raw ESP/AH sockets unless OAKLEY_RECVMMSG is a false value (then one read per packet).
   const recvBatch = envSwitch(process.env['OAKLEY_RECVMMSG']);
   const wires: WirePort[] = [new RawIpv4Wire({ ...(opts.linkMtu ? { mtu: opts.linkMtu } : {}), recvBatch }, onError)];
+  // ESP-in-UDP leaves with UDP GSO from the socket's own fd unless OAKLEY_UDP_GSO is a false value.
+  const udpGso = envSwitch(process.env['OAKLEY_UDP_GSO']);
   for (const b of natT) {
-    const w = new UdpEncapWire(b.socket, b.local.address);
+    // A deep receive queue, as on the raw ESP sockets: Node reads one datagram per callback, and a burst
+    // of ESP-in-UDP (a GSO send from the peer is up to 64 datagrams at once) overflows the default.
+    const sockFd = dgramFd(b.socket);
+    if (sockFd !== undefined) setRcvbuf(sockFd, ESP_UDP_RCVBUF);
+    const fd = udpGso && !b.local.address.includes(':') ? sockFd : undefined;
+    const w = new UdpEncapWire(b.socket, b.local.address, undefined, {
+      ...(fd !== undefined ? { fd } : {}), ...(opts.linkMtu ? { maxSegment: opts.linkMtu - 28 } : {}), onError,
+    });
     udp.set(`${b.local.address}:${b.local.port}`, w);
     wires.push(w);
   }

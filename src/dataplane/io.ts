@@ -40,6 +40,8 @@ import {
   setRcvbuf,
   RecvBatch,
   SendBatch,
+  GsoBatch,
+  ENOBUFS,
   TUNSETIFF,
   check,
   sockaddrIn,
@@ -383,23 +385,64 @@ export class RawIpv4Wire implements WirePort {
   }
 }
 
+/** The file descriptor under a bound Node dgram socket (Linux), or undefined when Node does not show it. */
+export function dgramFd(socket: dgram.Socket): number | undefined {
+  const sym = Object.getOwnPropertySymbols(socket).find((x) => String(x) === 'Symbol(state symbol)');
+  const fd = sym ? (socket as unknown as Record<symbol, { handle?: { fd?: unknown } } | undefined>)[sym]?.handle?.fd : undefined;
+  return typeof fd === 'number' && fd >= 0 ? fd : undefined;
+}
+
+export interface UdpEncapOptions {
+  /**
+   * The socket's fd, for sending ESP-in-UDP ourselves with UDP GSO (GsoBatch): a burst of equal-size
+   * datagrams to one peer leaves as one sendmsg. Without it every datagram goes through Node's send.
+   */
+  fd?: number;
+  /** Longest datagram that may be a GSO segment: the outer link MTU less 28 (default 1472). */
+  maxSegment?: number;
+  onError?: (e: Error) => void;
+}
+
 /**
  * ESP-in-UDP on an existing UDP socket (the daemon's port 4500 socket). The socket's owner calls
  * deliver() for every datagram classified 'esp'; this adapter sends encapsulated ESP on the socket.
+ * With the socket's fd, IPv4 sends are queued during a burst of work (a drain of the TUN device) and
+ * flushed in a microtask as GSO groups: consecutive datagrams to one address and port with the same
+ * length, in their order. IKE keeps using Node's send on the same socket; ESP-in-UDP carries no
+ * marker (RFC 3948 2.2: the UDP payload starts with the SPI), so the datagrams are the ESP bytes.
  */
 export class UdpEncapWire implements WirePort {
   private udpCb?: (esp: Uint8Array, outer: { src: string; dst: string; sport: number; dport: number }) => void;
+  private readonly gso?: GsoBatch;
+  private flushQueued = false;
+  private closed = false;
+  private lastDst = '';
+  private lastAddr = 0;
+  private port?: number;
+  /** Datagrams the kernel refused (errno name -> count), e.g. a full socket buffer. */
+  readonly sendErrors: Record<string, number> = {};
 
   constructor(
     private readonly socket: dgram.Socket,
     private readonly localAddress: string,
     private readonly clear?: (pkt: Uint8Array) => void,
-  ) {}
+    private readonly opts: UdpEncapOptions = {},
+  ) {
+    if (opts.fd !== undefined && opts.fd >= 0) this.gso = new GsoBatch(opts.maxSegment);
+  }
+
+  /** GSO statistics (sendmsg calls, those with UDP_SEGMENT, datagrams, errno that turned GSO off), or undefined without it. */
+  get gsoStats(): { calls: number; gsoCalls: number; datagrams: number; refused: number } | undefined {
+    const g = this.gso;
+    return g && { calls: g.calls, gsoCalls: g.gsoCalls, datagrams: g.datagrams, refused: g.refused };
+  }
 
   /** Feed a received datagram; returns false when it is not ESP (IKE or keepalive: the caller's). */
   deliver(msg: Uint8Array, rinfo: { address: string; port: number }): boolean {
     if (classifyUdp4500(msg).kind !== 'esp') return false;
-    this.udpCb?.(msg, { src: rinfo.address, dst: this.localAddress, sport: rinfo.port, dport: this.socket.address().port });
+    // The bound port, asked once: address() is a system call through Node for every datagram.
+    this.port ??= this.socket.address().port;
+    this.udpCb?.(msg, { src: rinfo.address, dst: this.localAddress, sport: rinfo.port, dport: this.port });
     return true;
   }
 
@@ -410,15 +453,61 @@ export class UdpEncapWire implements WirePort {
   }
 
   send(out: WireOut): void {
-    if (!out.encap) return;
+    if (!out.encap || this.closed) return;
+    const g = this.gso;
+    const addr = g ? this.ipv4(out.dst) : undefined;
+    if (g && addr !== undefined) {
+      const port = out.encap.dport;
+      if (!g.add(out.bytes, addr, port)) {
+        this.flush();
+        if (!g.add(out.bytes, addr, port)) {
+          this.socket.send(out.bytes, port, out.dst);
+          return;
+        }
+      }
+      if (!this.flushQueued) {
+        this.flushQueued = true;
+        queueMicrotask(this.flush);
+      }
+      return;
+    }
     this.socket.send(out.bytes, out.encap.dport, out.dst);
   }
+
+  /** An IPv4 address as a 32-bit number (the last one cached: a burst goes to one peer), else undefined. */
+  private ipv4(dst: string): number | undefined {
+    if (dst === this.lastDst) return this.lastAddr;
+    const p = dst.split('.');
+    if (p.length !== 4 || !p.every((x) => /^\d{1,3}$/.test(x) && Number(x) < 256)) return undefined;
+    this.lastDst = dst;
+    this.lastAddr = ((Number(p[0]) << 24) | (Number(p[1]) << 16) | (Number(p[2]) << 8) | Number(p[3])) >>> 0;
+    return this.lastAddr;
+  }
+
+  private readonly flush = (): void => {
+    this.flushQueued = false;
+    const g = this.gso;
+    if (!g || g.count === 0 || this.closed) return;
+    const refusedBefore = g.refused;
+    const e = g.flush(this.opts.fd!);
+    if (g.refused && !refusedBefore) this.opts.onError?.(new Error(`UDP GSO refused (${sys().strerror(g.refused)}): ESP-in-UDP goes one datagram per call`));
+    if (e) {
+      const name = `errno-${e}`;
+      this.sendErrors[name] = (this.sendErrors[name] ?? 0) + 1;
+      // A full socket buffer is ordinary loss under load; anything else is worth a line in the log.
+      if (e !== EAGAIN && e !== ENOBUFS) this.opts.onError?.(new Error(`sendmsg (ESP-in-UDP): ${sys().strerror(e)}`));
+    }
+  };
 
   sendClear(pkt: Uint8Array): void {
     this.clear?.(pkt);
   }
 
-  close(): void {}
+  close(): void {
+    this.flush();
+    this.closed = true;
+    this.gso?.free();
+  }
 }
 
 /** Joins a DataPlane to its ports. Outbound: plain -> dp.outbound -> wire; inbound the other way. */

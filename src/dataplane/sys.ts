@@ -17,6 +17,7 @@ interface Libc {
   getsockopt: Fn;
   sendto: Fn;
   sendmmsg: Fn;
+  sendmsg: Fn;
   recvmmsg: Fn;
   bind: Fn;
   getsockname: Fn;
@@ -58,6 +59,7 @@ export function sys(): Libc {
     getsockopt: l.func('int getsockopt(int fd, int level, int name, _Out_ uint8_t *val, _Inout_ uint32_t *len)'),
     sendto: l.func('intptr_t sendto(int fd, const uint8_t *buf, size_t len, int flags, const uint8_t *addr, uint32_t alen)'),
     sendmmsg: l.func('int sendmmsg(int fd, uintptr_t msgvec, unsigned int vlen, int flags)'),
+    sendmsg: l.func('intptr_t sendmsg(int fd, uintptr_t msg, int flags)'),
     bind: l.func('int bind(int fd, const uint8_t *addr, uint32_t alen)'),
     getsockname: l.func('int getsockname(int fd, _Out_ uint8_t *addr, _Inout_ uint32_t *alen)'),
     recvmmsg: l.func('int recvmmsg(int fd, uintptr_t msgvec, unsigned int vlen, int flags, uintptr_t timeout)'),
@@ -281,5 +283,174 @@ export class RecvBatch extends MmsgSlots {
     if (this.dv.getInt32(h + 48, true) & MSG_TRUNC) return undefined;
     const n = this.dv.getUint32(h + 56, true);
     return this.bytes.subarray(i * this.slotSize, i * this.slotSize + n);
+  }
+}
+
+export const EINVAL = 22;
+export const ENOBUFS = 105;
+export const EIO = 5;
+export const SOL_UDP = 17;
+/** linux/udp.h: per-call (cmsg) segment size for UDP GSO. */
+export const UDP_SEGMENT = 103;
+/** The kernel's cap on segments in one UDP GSO send (UDP_MAX_SEGMENTS). */
+export const UDP_MAX_SEGMENTS = 64;
+/** The largest UDP payload of one IPv4 send (64 KiB less the IPv4 and UDP headers). */
+export const UDP4_MAX_PAYLOAD = 65535 - 20 - 8;
+
+const MSGHDR = 56;
+/** CMSG_SPACE(sizeof(uint16_t)) on LP64: a 16-byte struct cmsghdr and the value, padded to 8. */
+const CMSG_SEG_SPACE = 24;
+const CMSG_SEG_LEN = 18;
+
+/**
+ * UDP generic segmentation offload (Linux 4.18+) for IPv4 datagrams that share a destination and a
+ * size: the group is copied back to back into native memory and handed to the kernel with one
+ * sendmsg(2) carrying a UDP_SEGMENT control message, so one route lookup and one socket buffer cover
+ * up to 64 datagrams; the kernel (or the device) cuts it into datagrams of `segment size` bytes, the
+ * last one possibly shorter. The size travels per call, never as a socket option, so other datagrams
+ * sent on the same socket (IKE) are never cut.
+ *
+ * add() accepts a datagram while it can join the open group: same address and port, the same length
+ * as the first (or shorter, which then closes the group, since only the last segment may be short),
+ * under 64 segments and 64 KiB, and no longer than `maxSegment` (a segment must fit the route's MTU,
+ * or the kernel refuses the whole send). A longer datagram goes alone, without segmentation. When the
+ * kernel refuses GSO (EINVAL, EIO: an old kernel, a device without checksum offload, a route with
+ * xfrm), the group is sent one datagram per call and GSO is not tried again.
+ */
+export class GsoBatch {
+  /** Datagrams in the open group. */
+  count = 0;
+  /** sendmsg calls made; those that carried UDP_SEGMENT; datagrams handed to the kernel. */
+  calls = 0;
+  gsoCalls = 0;
+  datagrams = 0;
+  /** The errno that made us give GSO up, or 0 while it is in use. */
+  refused = 0;
+  private readonly mem: unknown;
+  private readonly base: bigint;
+  private readonly bytes: Uint8Array;
+  private readonly dv: DataView;
+  private used = 0;
+  private segSize = 0;
+  private closed = false;
+  private port = 0;
+  private addr = 0;
+  /** Layout: payload area, then struct msghdr, struct iovec, sockaddr_in and the control message. */
+  private static readonly AREA = UDP4_MAX_PAYLOAD;
+  private readonly hdr = GsoBatch.AREA + 5; // 8-aligned
+  private readonly iov = this.hdr + MSGHDR;
+  private readonly sa = this.iov + IOVEC;
+  private readonly cmsg = this.sa + SOCKADDR_IN;
+
+  constructor(
+    /** The longest datagram that may be a segment: the route MTU less the IPv4 and UDP headers. */
+    readonly maxSegment = 1500 - 28,
+  ) {
+    sys();
+    const k = koffiMod!;
+    const size = this.cmsg + CMSG_SEG_SPACE;
+    this.mem = k.alloc('uint8_t', size);
+    this.base = k.address(this.mem);
+    const ab = k.view(this.mem, size);
+    this.bytes = new Uint8Array(ab);
+    this.dv = new DataView(ab);
+    this.bytes.fill(0, this.hdr);
+    const h = this.hdr;
+    this.dv.setBigUint64(h, this.base + BigInt(this.sa), true); // msg_name
+    this.dv.setUint32(h + 8, SOCKADDR_IN, true); // msg_namelen
+    this.dv.setBigUint64(h + 16, this.base + BigInt(this.iov), true); // msg_iov
+    this.dv.setBigUint64(h + 24, 1n, true); // msg_iovlen
+    this.bytes[this.sa] = AF_INET & 0xff;
+    this.bytes[this.sa + 1] = AF_INET >> 8;
+    this.dv.setBigUint64(this.cmsg, BigInt(CMSG_SEG_LEN), true); // cmsg_len
+    this.dv.setInt32(this.cmsg + 8, SOL_UDP, true);
+    this.dv.setInt32(this.cmsg + 12, UDP_SEGMENT, true);
+  }
+
+  /**
+   * Adds a datagram for the IPv4 address `addr` (as a big-endian 32-bit number) and `port` to the open
+   * group; false when it cannot join it (flush, then add again: an empty batch takes any datagram up
+   * to 65507 bytes).
+   */
+  add(pkt: Uint8Array, addr: number, port: number): boolean {
+    const n = pkt.length;
+    if (this.count === 0) {
+      if (n > GsoBatch.AREA) return false;
+      this.addr = addr;
+      this.port = port;
+      this.segSize = n;
+      // A datagram too long to be a segment goes alone.
+      this.closed = n > this.maxSegment || n === 0;
+    } else if (
+      this.closed || addr !== this.addr || port !== this.port || n > this.segSize || n === 0 ||
+      this.count >= UDP_MAX_SEGMENTS || this.used + n > GsoBatch.AREA
+    ) {
+      return false;
+    }
+    this.bytes.set(pkt, this.used);
+    this.used += n;
+    this.count++;
+    if (n < this.segSize) this.closed = true;
+    return true;
+  }
+
+  /**
+   * Sends the open group on fd (an IPv4 UDP socket) and empties the batch; returns 0, or the errno of
+   * a failure (that datagram, or the whole group when GSO itself failed otherwise, is dropped).
+   */
+  flush(fd: number): number {
+    if (this.count === 0) return 0;
+    const sa = this.sa;
+    this.bytes[sa + 2] = this.port >> 8;
+    this.bytes[sa + 3] = this.port & 0xff;
+    this.dv.setUint32(sa + 4, this.addr, false);
+    let err = 0;
+    if (this.count > 1 && this.refused === 0) {
+      this.dv.setUint16(this.cmsg + 16, this.segSize, true);
+      err = this.sendmsg(fd, 0, this.used, true);
+      if (err === EINVAL || err === EIO) {
+        this.refused = err;
+        err = this.sendEach(fd);
+      } else if (err === 0) {
+        this.gsoCalls++;
+        this.datagrams += this.count;
+      }
+    } else {
+      err = this.sendEach(fd);
+    }
+    this.count = 0;
+    this.used = 0;
+    this.closed = false;
+    return err;
+  }
+
+  private sendEach(fd: number): number {
+    let first = 0;
+    for (let off = 0; off < this.used; off += this.segSize) {
+      const e = this.sendmsg(fd, off, Math.min(this.segSize, this.used - off), false);
+      if (e === 0) this.datagrams++;
+      else first ||= e;
+    }
+    return first;
+  }
+
+  private sendmsg(fd: number, off: number, len: number, gso: boolean): number {
+    const s = sys();
+    const h = this.hdr;
+    this.dv.setBigUint64(this.iov, this.base + BigInt(off), true); // iov_base
+    this.dv.setBigUint64(this.iov + 8, BigInt(len), true); // iov_len
+    this.dv.setBigUint64(h + 32, gso ? this.base + BigInt(this.cmsg) : 0n, true); // msg_control
+    this.dv.setBigUint64(h + 40, BigInt(gso ? CMSG_SEG_SPACE : 0), true); // msg_controllen
+    for (;;) {
+      const r = s.sendmsg(fd, this.base + BigInt(h), MSG_DONTWAIT);
+      this.calls++;
+      if (r >= 0) return 0;
+      const e = s.errno();
+      if (e !== EINTR) return e;
+    }
+  }
+
+  free(): void {
+    koffiMod?.free(this.mem);
   }
 }

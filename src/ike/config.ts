@@ -37,6 +37,11 @@ export interface PeerConfig {
   id?: IdSpec;
   /** The phase 1 ID the peer must send; default: its address. */
   remoteId?: IdSpec;
+  /**
+   * Force-encapsulation=yes (an oakley extension): claim a NAT that is not there, so that ESP goes in
+   * UDP on port 4500 anyway (strongSwan's encap=yes).
+   */
+  forceEncapsulation?: boolean;
 }
 
 export interface IpsecTransform {

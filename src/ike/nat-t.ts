@@ -1,6 +1,7 @@
 // NAT traversal in phase 1 (RFC 3947, and the draft variants isakmpd also speaks): vendor IDs announce
 // support, NAT-D payloads in the KE/NONCE messages reveal address rewriting, and when a NAT is found the
 // initiator moves to the NAT-T port from the fifth message on. The non-ESP marker is the transport's job.
+import { randomBytes } from 'node:crypto';
 import { natDetectionHash } from '../crypto/index.js';
 import { VENDOR_IDS, natTVersion } from '../isakmp/vendor.js';
 import type { IkeEngine } from './engine.js';
@@ -33,10 +34,15 @@ function natD(sa: IsakmpSa, ep: Endpoint): Buffer {
   return Buffer.from(natDetectionHash(sa.transform!.hash, sa.icookie, sa.rcookie, addrBytes(ep.address) ?? Buffer.alloc(4), ep.port));
 }
 
-/** Two NAT-D payloads: the peer's address as we send to it, then ours as we send from it. */
+/**
+ * Two NAT-D payloads: the peer's address as we send to it, then ours as we send from it. With
+ * Force-encapsulation the second hashes nothing (random bytes of the hash's length): the peer then
+ * sees us behind a NAT and both sides move ESP into UDP (RFC 3947 gives no other way to ask for it).
+ */
 export function natDPayloads(sa: IsakmpSa): Payload[] {
   const type = sa.natT === 'rfc' ? PayloadType.NAT_D : PayloadType.NAT_D_DRAFT;
-  return [{ type, data: natD(sa, sa.remote) }, { type, data: natD(sa, sa.local) }];
+  const own = natD(sa, sa.local);
+  return [{ type, data: natD(sa, sa.remote) }, { type, data: sa.peer.forceEncapsulation ? randomBytes(own.length) : own }];
 }
 
 /**
@@ -49,6 +55,12 @@ export function checkNatD(e: IkeEngine, sa: IsakmpSa, ps: Payload[], from: Endpo
   if (got.length < 2) return;
   sa.natLocal = !got[0]!.equals(natD(sa, to));
   sa.natRemote = !got.slice(1).some((g) => g.equals(natD(sa, from)));
+  // Forced: we act as the side behind the NAT our NAT-D payload claimed (initiator floats to 4500, keepalives).
+  if (sa.peer.forceEncapsulation && !sa.natLocal) {
+    sa.natLocal = true;
+    e.log('exchange', 0, `NAT-T forced with ${sa.peer.name} (Force-encapsulation): using UDP encapsulation`);
+    return;
+  }
   if (sa.natLocal || sa.natRemote) {
     e.log('exchange', 0, `NAT detected with ${sa.peer.name} (${sa.natLocal ? 'we are' : 'the peer is'} behind it; peer seen as ${endpointKey(from)}): using UDP encapsulation`);
   }

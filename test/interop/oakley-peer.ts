@@ -41,6 +41,8 @@ export interface OakleyConfSpec {
   connection?: Record<string, string>;
   /** Extra whole sections (e.g. X509-certificates). */
   sections?: Record<string, Record<string, string>>;
+  /** Force-encapsulation=yes in the peer section: ESP in UDP on port 4500 without a NAT. Default off. */
+  forceEncapsulation?: boolean;
 }
 
 function netSection(cidr: string): Record<string, string> {
@@ -61,6 +63,7 @@ export function oakleyConf(spec: OakleyConfSpec): string {
   sections['Phase 2'] = { [spec.role === 'initiator' ? 'Connections' : 'Passive-connections']: 'net' };
   const peer: Record<string, string> = { Phase: '1', Address: spec.remote, Configuration: 'p1' };
   if (spec.psk !== undefined) peer['Authentication'] = spec.psk;
+  if (spec.forceEncapsulation) peer['Force-encapsulation'] = 'yes';
   if (spec.localId) {
     peer['ID'] = 'my-id';
     sections['my-id'] = idSection(spec.localId);
