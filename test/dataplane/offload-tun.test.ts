@@ -104,7 +104,16 @@ function waitLine(c: ChildProcess, stream: 'stdout' | 'stderr', re: RegExp, ms: 
   });
 }
 
-const rootOk = process.getuid?.() === 0 && fs.existsSync('/dev/net/tun');
+const hasIp = (): boolean => {
+  try {
+    execFileSync('ip', ['-V'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+};
+// Root, a TUN device and iproute2 (bash scripts/interop-deps.sh installs it; .ci/run does so before npm test).
+const rootOk = process.getuid?.() === 0 && fs.existsSync('/dev/net/tun') && hasIp();
 
 /** A runs with offloads; B as asked. Both children and both namespaces are removed afterwards. */
 async function transfer(bMode: 'offload' | 'plain'): Promise<void> {
