@@ -4,7 +4,7 @@
 import { execFileSync } from 'node:child_process';
 import type { DataPlane } from '../dataplane/dataplane.js';
 import { setRcvbuf } from '../dataplane/sys.js';
-import { DataPlaneHost, RawIpv4Wire, TunPort, TunRoutes, UdpEncapWire, dgramFd, type WirePort } from '../dataplane/io.js';
+import { DataPlaneHost, RawIpv4Wire, TunPort, TunRoutes, UdpEncapWire, dgramFd, type UdpEncapOptions, type WirePort } from '../dataplane/io.js';
 import type { Endpoint } from '../ike/types.js';
 import type { Bound } from './transport.js';
 
@@ -45,9 +45,27 @@ export function routingRules(op: 'add' | 'del', ikePorts: number[]): string[][] 
   return out;
 }
 
-/** An on/off environment switch that defaults to on: 0, off, no or false turn it off (OAKLEY_TUN_OFFLOAD, OAKLEY_RECVMMSG, OAKLEY_UDP_GSO). */
+/** An on/off environment switch that defaults to on: 0, off, no or false turn it off (OAKLEY_TUN_OFFLOAD, OAKLEY_RECVMMSG, OAKLEY_UDP_GSO, OAKLEY_UDP_RECVMMSG, OAKLEY_UDP_GRO). */
 export function envSwitch(v: string | undefined): boolean {
   return !/^(0|off|no|false)$/i.test((v ?? '').trim());
+}
+
+/**
+ * How the data plane uses a port 4500 socket, from the environment. ESP-in-UDP leaves with UDP GSO
+ * from the socket's own fd unless OAKLEY_UDP_GSO is a false value; the data plane reads an IPv4
+ * socket itself (recvmmsg; IKE and keepalives handed back to the daemon through the socket's own
+ * receive function) unless OAKLEY_UDP_RECVMMSG is a false value, and then Node reads it, one
+ * datagram per callback; reading it, it asks for UDP_GRO unless OAKLEY_UDP_GRO is a false value.
+ */
+export function udpEncapOptions(b: Bound, env: NodeJS.ProcessEnv, linkMtu?: number, onError?: (e: Error) => void): UdpEncapOptions {
+  const gso = envSwitch(env['OAKLEY_UDP_GSO']);
+  const recv = envSwitch(env['OAKLEY_UDP_RECVMMSG']);
+  const gro = envSwitch(env['OAKLEY_UDP_GRO']);
+  const fd = (gso || recv) && !b.local.address.includes(':') ? dgramFd(b.socket) : undefined;
+  return {
+    ...(fd !== undefined ? { fd } : {}), ...(linkMtu ? { maxSegment: linkMtu - 28 } : {}), ...(onError ? { onError } : {}),
+    gso, ...(recv ? { receive: b.receive, gro } : {}),
+  };
 }
 
 export function attachPacketIo(
@@ -67,17 +85,13 @@ export function attachPacketIo(
   // recvmmsg on the raw ESP/AH sockets unless OAKLEY_RECVMMSG is a false value (then one read per packet).
   const recvBatch = envSwitch(process.env['OAKLEY_RECVMMSG']);
   const wires: WirePort[] = [new RawIpv4Wire({ ...(opts.linkMtu ? { mtu: opts.linkMtu } : {}), recvBatch }, onError)];
-  // ESP-in-UDP leaves with UDP GSO from the socket's own fd unless OAKLEY_UDP_GSO is a false value.
-  const udpGso = envSwitch(process.env['OAKLEY_UDP_GSO']);
   for (const b of natT) {
-    // A deep receive queue, as on the raw ESP sockets: Node reads one datagram per callback, and a burst
-    // of ESP-in-UDP (a GSO send from the peer is up to 64 datagrams at once) overflows the default.
+    // A deep receive queue, as on the raw ESP sockets: a burst of ESP-in-UDP (a GSO send from the peer
+    // is up to 64 datagrams at once) overflows the default.
     const sockFd = dgramFd(b.socket);
     if (sockFd !== undefined) setRcvbuf(sockFd, ESP_UDP_RCVBUF);
-    const fd = udpGso && !b.local.address.includes(':') ? sockFd : undefined;
-    const w = new UdpEncapWire(b.socket, b.local.address, undefined, {
-      ...(fd !== undefined ? { fd } : {}), ...(opts.linkMtu ? { maxSegment: opts.linkMtu - 28 } : {}), onError,
-    });
+    const w = new UdpEncapWire(b.socket, b.local.address, undefined, udpEncapOptions(b, process.env, opts.linkMtu, onError));
+    if (w.receiving) log(`packet i/o: ${b.local.address}:${b.local.port} read with recvmmsg by the data plane${w.gro ? ', UDP_GRO' : ''}`);
     udp.set(`${b.local.address}:${b.local.port}`, w);
     wires.push(w);
   }

@@ -11,6 +11,8 @@ export interface Bound {
   socket: dgram.Socket;
   local: Endpoint;
   natT: boolean;
+  /** What the socket's 'message' event does with a datagram; for a reader that takes the socket over. */
+  receive(msg: Buffer, from: Endpoint): void;
 }
 
 export interface TransportStats {
@@ -92,12 +94,13 @@ export class UdpTransport {
           continue;
         }
         const local = { address, port: p };
-        socket.on('message', (msg, rinfo) => {
+        const receive = (msg: Buffer, from: Endpoint): void => {
           this.stats.received++;
-          this.onReceive(msg, { address: rinfo.address, port: rinfo.port }, local, natT);
-        });
+          this.onReceive(msg, from, local, natT);
+        };
+        socket.on('message', (msg, rinfo) => receive(msg, { address: rinfo.address, port: rinfo.port }));
         socket.on('error', (err) => this.onError(`socket ${address}:${p}: ${err.message}`));
-        const b = { socket, local, natT };
+        const b = { socket, local, natT, receive };
         this.bound.push(b);
         this.byLocal.set(`${address} ${p}`, b);
       }

@@ -41,6 +41,7 @@ import {
   RecvBatch,
   SendBatch,
   GsoBatch,
+  enableUdpGro,
   ENOBUFS,
   TUNSETIFF,
   check,
@@ -61,7 +62,8 @@ const RAW_RCVBUF = 8 << 20;
  * blocked read), and each wake-up drains up to a batch of packets on the main thread.
  */
 function readLoop(
-  fd: number, onPacket: (p: Uint8Array) => void, onError: (e: Error) => void, bufSize = MTU_BUF, batch?: RecvBatch,
+  fd: number, onPacket: (p: Uint8Array, slot: number) => void, onError: (e: Error) => void, bufSize = MTU_BUF, batch?: RecvBatch,
+  onDrained?: () => void,
 ): { stop(): void } {
   const s = sys();
   s.fcntl(fd, F_SETFL, s.fcntl(fd, F_GETFL, 0) | O_NONBLOCK);
@@ -79,7 +81,7 @@ function readLoop(
         return;
       }
       // A view, not a copy: every consumer finishes with the packet before the next read.
-      if (n > 0) onPacket(buf!.subarray(0, n));
+      if (n > 0) onPacket(buf!.subarray(0, n), 0);
     }
   };
   // Sockets: recvmmsg brings a batch per system call; packets are views of its native slots.
@@ -92,7 +94,7 @@ function readLoop(
       }
       for (let i = 0; i < n && !stopped; i++) {
         const p = batch!.packet(i);
-        if (p && p.length > 0) onPacket(p);
+        if (p && p.length > 0) onPacket(p, i);
       }
       if (n < batch!.slots) return;
       got += n;
@@ -106,15 +108,18 @@ function readLoop(
     s.poll.async(pfd, 1, 250, (err: unknown, r: number) => {
       if (stopped) return;
       if (err) onError(err instanceof Error ? err : new Error(String(err)));
-      else if (r > 0) drain();
+      else if (r > 0) {
+        drain();
+        if (!stopped) onDrained?.();
+      }
       wait();
     });
   };
   wait();
   return {
     stop() {
+      if (!stopped) batch?.free();
       stopped = true;
-      batch?.free();
     },
   };
 }
@@ -127,6 +132,8 @@ function readLoop(
 export interface PlainPort {
   onPacket(cb: (pkt: Uint8Array) => void): void;
   write(pkt: Uint8Array): void;
+  /** Writes out what write() is holding back (packets being merged), at the end of a burst. */
+  flush?(): void;
   close(): void;
 }
 
@@ -136,6 +143,8 @@ export interface WirePort {
   onUdp?(cb: (esp: Uint8Array, outer: { src: string; dst: string; sport: number; dport: number }) => void): void;
   send(out: WireOut): void;
   sendClear(pkt: Uint8Array): void;
+  /** cb runs after each burst of received packets has been handed on (a drain of the wire's socket). */
+  onDrained?(cb: () => void): void;
   close(): void;
 }
 
@@ -220,7 +229,7 @@ export class TunPort implements PlainPort {
     this.writeFrame(pkt);
   }
 
-  private readonly flush = (): void => {
+  readonly flush = (): void => {
     this.flushQueued = false;
     if (!this.closed) this.gro?.flush();
   };
@@ -385,12 +394,32 @@ export class RawIpv4Wire implements WirePort {
   }
 }
 
+/** Node's UDP handle under a dgram socket (its internal state), or undefined when Node does not show it. */
+function dgramHandle(socket: dgram.Socket): { fd?: unknown; recvStop?: unknown } | undefined {
+  const sym = Object.getOwnPropertySymbols(socket).find((x) => String(x) === 'Symbol(state symbol)');
+  return sym ? (socket as unknown as Record<symbol, { handle?: { fd?: unknown; recvStop?: unknown } } | undefined>)[sym]?.handle : undefined;
+}
+
 /** The file descriptor under a bound Node dgram socket (Linux), or undefined when Node does not show it. */
 export function dgramFd(socket: dgram.Socket): number | undefined {
-  const sym = Object.getOwnPropertySymbols(socket).find((x) => String(x) === 'Symbol(state symbol)');
-  const fd = sym ? (socket as unknown as Record<symbol, { handle?: { fd?: unknown } } | undefined>)[sym]?.handle?.fd : undefined;
+  const fd = dgramHandle(socket)?.fd;
   return typeof fd === 'number' && fd >= 0 ? fd : undefined;
 }
+
+/**
+ * Stops Node reading a bound dgram socket (libuv stops polling it), so that its fd can be read by
+ * someone else; false when Node does not show its handle. Nothing else changes: sends still go
+ * through Node, and close() stops receiving again (a no-op) before closing the handle. Node starts
+ * reading only once, when the bind completes, so this must come after the bind.
+ */
+export function dgramStopReading(socket: dgram.Socket): boolean {
+  const h = dgramHandle(socket);
+  if (!h || typeof h.recvStop !== 'function') return false;
+  return (h.recvStop as () => number).call(h) === 0;
+}
+
+/** Datagrams per recvmmsg on a port 4500 socket read by the data plane (64 KiB of native memory each). */
+const UDP_RECV_SLOTS = 32;
 
 export interface UdpEncapOptions {
   /**
@@ -400,6 +429,21 @@ export interface UdpEncapOptions {
   fd?: number;
   /** Longest datagram that may be a GSO segment: the outer link MTU less 28 (default 1472). */
   maxSegment?: number;
+  /** Send with UDP GSO when the fd is known (default true); false leaves every send to Node. */
+  gso?: boolean;
+  /**
+   * Read the socket ourselves (needs fd; IPv4 only): Node's reading stops (dgramStopReading) and the
+   * fd is drained with recvmmsg, batches with their source addresses. ESP-in-UDP goes to the data
+   * plane as a view of native memory; every other datagram (IKE behind the non-ESP marker,
+   * keepalives, anything malformed) to this callback as a Buffer of its own, in arrival order, with
+   * its source, as Node's 'message' event would have given it.
+   */
+  receive?: (msg: Buffer, from: { address: string; port: number }) => void;
+  /**
+   * With `receive`: turn UDP_GRO on (default true), so that a train of equal-size datagrams from one
+   * peer (a GSO send) arrives as one entry of a recvmmsg batch, cut apart here.
+   */
+  gro?: boolean;
   onError?: (e: Error) => void;
 }
 
@@ -419,6 +463,17 @@ export class UdpEncapWire implements WirePort {
   private lastDst = '';
   private lastAddr = 0;
   private port?: number;
+  private reader?: { stop(): void };
+  private drainedCb?: () => void;
+  private srcNum = -1;
+  private srcStr = '';
+  /** Whether this wire reads the socket itself (opts.receive was taken up). */
+  readonly receiving: boolean = false;
+  /** Datagrams read from the socket ourselves: ESP-in-UDP, the rest handed to opts.receive, and batch entries that held several (UDP_GRO). */
+  readonly recvStats = { esp: 0, other: 0, gro: 0 };
+  /** Whether UDP_GRO is on for the socket we read. */
+  readonly gro: boolean = false;
+  private recvBatch?: RecvBatch;
   /** Datagrams the kernel refused (errno name -> count), e.g. a full socket buffer. */
   readonly sendErrors: Record<string, number> = {};
 
@@ -428,7 +483,61 @@ export class UdpEncapWire implements WirePort {
     private readonly clear?: (pkt: Uint8Array) => void,
     private readonly opts: UdpEncapOptions = {},
   ) {
-    if (opts.fd !== undefined && opts.fd >= 0) this.gso = new GsoBatch(opts.maxSegment);
+    if (opts.fd !== undefined && opts.fd >= 0 && opts.gso !== false) this.gso = new GsoBatch(opts.maxSegment);
+    const other = opts.receive;
+    if (other && opts.fd !== undefined && opts.fd >= 0 && socket.address().family === 'IPv4' && dgramStopReading(socket)) {
+      this.receiving = true;
+      this.port = socket.address().port;
+      this.gro = opts.gro !== false && enableUdpGro(opts.fd);
+      const batch = (this.recvBatch = new RecvBatch(UDP_RECV_SLOTS, MTU_BUF, true, this.gro));
+      this.reader = readLoop(
+        opts.fd, (p, i) => this.fromSocket(p, batch, i, other), (e) => opts.onError?.(e), MTU_BUF, batch, this.drained,
+      );
+    }
+  }
+
+  /** recvmmsg calls made on the socket, when this wire reads it. */
+  get recvCalls(): number {
+    return this.recvBatch?.calls ?? 0;
+  }
+
+  /** One entry of a recvmmsg batch (slot i): one datagram, or with UDP_GRO several of one size back to back. */
+  private fromSocket(p: Uint8Array, batch: RecvBatch, i: number, other: NonNullable<UdpEncapOptions['receive']>): void {
+    const a = batch.srcAddr(i);
+    if (a !== this.srcNum) {
+      // A burst comes from one peer: its address string is made once.
+      this.srcNum = a;
+      this.srcStr = `${a >>> 24}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}`;
+    }
+    const sport = batch.srcPort(i);
+    const seg = this.gro ? batch.segSize(i) : 0;
+    if (seg <= 0 || seg >= p.length) {
+      this.fromPeer(p, sport, other);
+      return;
+    }
+    this.recvStats.gro++;
+    for (let off = 0; off < p.length && !this.closed; off += seg) this.fromPeer(p.subarray(off, Math.min(off + seg, p.length)), sport, other);
+  }
+
+  /** One datagram: ESP to the data plane, the rest copied to its owner. */
+  private fromPeer(p: Uint8Array, sport: number, other: NonNullable<UdpEncapOptions['receive']>): void {
+    if (classifyUdp4500(p).kind === 'esp') {
+      this.recvStats.esp++;
+      this.udpCb?.(p, { src: this.srcStr, dst: this.localAddress, sport, dport: this.port! });
+      return;
+    }
+    this.recvStats.other++;
+    other(Buffer.from(p), { address: this.srcStr, port: sport });
+  }
+
+  /** After a drain: merged TUN writes for the burst, then whatever it made us queue for the wire. */
+  private readonly drained = (): void => {
+    this.drainedCb?.();
+    this.flush();
+  };
+
+  onDrained(cb: () => void): void {
+    this.drainedCb = cb;
   }
 
   /** GSO statistics (sendmsg calls, those with UDP_SEGMENT, datagrams, errno that turned GSO off), or undefined without it. */
@@ -504,8 +613,10 @@ export class UdpEncapWire implements WirePort {
   }
 
   close(): void {
+    if (this.closed) return; // native memory is freed once
     this.flush();
     this.closed = true;
+    this.reader?.stop();
     this.gso?.free();
   }
 }
@@ -527,6 +638,9 @@ export class DataPlaneHost extends EventEmitter {
     for (const w of this.wires) {
       w.onPacket((p) => this.fromWire(this.dp.inbound(p)));
       w.onUdp?.((esp, outer) => this.fromWire(this.dp.inboundUdp(esp, outer)));
+      // A burst of decrypted TCP segments becomes merged TUN writes once the burst is read, whatever
+      // else (a Node callback and its microtasks) runs between the packets.
+      w.onDrained?.(() => this.plain.flush?.());
     }
     this.timer = setInterval(() => this.dp.tick(), 1000);
     this.timer.unref();

@@ -144,8 +144,9 @@ const SOCKADDR_IN = 16;
 
 /**
  * Native memory for sendmmsg(2)/recvmmsg(2): `slots` datagram buffers of `slotSize` bytes, then one
- * struct mmsghdr and one iovec per slot (the iovec pointing at its buffer), then, for sending, one
- * sockaddr_in per slot named by its header.
+ * struct mmsghdr and one iovec per slot (the iovec pointing at its buffer), then, with names, one
+ * sockaddr_in per slot named by its header (the destination when sending, the source when receiving),
+ * then `ctrlSpace` bytes of control message room per slot when asked for.
  */
 abstract class MmsgSlots {
   readonly slots: number;
@@ -157,8 +158,10 @@ abstract class MmsgSlots {
   protected readonly hdrOff: number;
   protected readonly iovOff: number;
   protected readonly addrOff: number;
+  protected readonly ctrlOff: number;
+  protected readonly ctrlSpaceN: bigint;
 
-  constructor(slots: number, slotSize: number, withNames: boolean) {
+  constructor(slots: number, slotSize: number, withNames: boolean, protected readonly ctrlSpace = 0) {
     sys();
     const k = koffiMod!;
     this.slots = slots;
@@ -166,7 +169,9 @@ abstract class MmsgSlots {
     this.hdrOff = slots * slotSize;
     this.iovOff = this.hdrOff + slots * MMSGHDR;
     this.addrOff = this.iovOff + slots * IOVEC;
-    const size = this.addrOff + (withNames ? slots * SOCKADDR_IN : 0);
+    this.ctrlOff = this.addrOff + (withNames ? slots * SOCKADDR_IN : 0);
+    this.ctrlSpaceN = BigInt(ctrlSpace);
+    const size = this.ctrlOff + slots * ctrlSpace;
     this.mem = k.alloc('uint8_t', size);
     this.base = k.address(this.mem);
     const ab = k.view(this.mem, size);
@@ -180,6 +185,7 @@ abstract class MmsgSlots {
       this.dv.setBigUint64(h + 24, 1n, true); // msg_iovlen
       this.dv.setBigUint64(iov, this.base + BigInt(i * slotSize), true); // iov_base
       this.dv.setBigUint64(iov + 8, BigInt(slotSize), true); // iov_len
+      if (ctrlSpace) this.dv.setBigUint64(h + 32, this.base + BigInt(this.ctrlOff + i * ctrlSpace), true); // msg_control
       if (!withNames) continue;
       const sa = this.addrOff + i * SOCKADDR_IN;
       this.dv.setBigUint64(h, this.base + BigInt(sa), true); // msg_name
@@ -260,13 +266,22 @@ export class RecvBatch extends MmsgSlots {
   /** recvmmsg calls made, for tests and statistics. */
   calls = 0;
 
-  constructor(slots: number, slotSize = 65536) {
-    super(slots, slotSize, false);
+  /**
+   * With `withNames`, every slot also receives its sender's sockaddr_in (a datagram socket's source
+   * address and port, read with srcAddr/srcPort); with `withGro`, room for the UDP_GRO control
+   * message (segSize), for a socket with UDP_GRO on.
+   */
+  constructor(slots: number, slotSize = 65536, private readonly withNames = false, withGro = false) {
+    super(slots, slotSize, withNames, withGro ? CMSG_INT_SPACE : 0);
   }
 
   /** Receives what is waiting on a non-blocking fd: the count (0 when none), or -errno. */
   recv(fd: number): number {
     const s = sys();
+    // The kernel writes back how much of each name it filled in: give every slot the whole room again.
+    if (this.withNames) for (let i = 0; i < this.slots; i++) this.dv.setUint32(this.hdrOff + i * MMSGHDR + 8, SOCKADDR_IN, true);
+    // ... and of each control buffer.
+    if (this.ctrlSpace) for (let i = 0; i < this.slots; i++) this.dv.setBigUint64(this.hdrOff + i * MMSGHDR + 40, this.ctrlSpaceN, true);
     for (;;) {
       const r = s.recvmmsg(fd, this.base + BigInt(this.hdrOff), this.slots, MSG_DONTWAIT, 0n);
       this.calls++;
@@ -284,6 +299,41 @@ export class RecvBatch extends MmsgSlots {
     const n = this.dv.getUint32(h + 56, true);
     return this.bytes.subarray(i * this.slotSize, i * this.slotSize + n);
   }
+
+  /** The IPv4 source address of datagram i (a big-endian 32-bit number), with names; 0 when the kernel gave none. */
+  srcAddr(i: number): number {
+    const sa = this.addrOff + i * SOCKADDR_IN;
+    return this.dv.getUint32(this.hdrOff + i * MMSGHDR + 8, true) >= 8 ? this.dv.getUint32(sa + 4, false) : 0;
+  }
+
+  /** The UDP source port of datagram i, with names. */
+  srcPort(i: number): number {
+    return this.dv.getUint16(this.addrOff + i * SOCKADDR_IN + 2, false);
+  }
+
+  /**
+   * With UDP_GRO: the size of the datagrams that slot i holds back to back (the last may be shorter),
+   * or 0 when it holds one datagram as sent.
+   */
+  segSize(i: number): number {
+    if (!this.ctrlSpace) return 0;
+    const h = this.hdrOff + i * MMSGHDR;
+    if (this.dv.getUint32(h + 40, true) < CMSG_INT_LEN) return 0; // msg_controllen (low half; it is at most 24)
+    const c = this.ctrlOff + i * this.ctrlSpace;
+    if (this.dv.getInt32(c + 8, true) !== SOL_UDP || this.dv.getInt32(c + 12, true) !== UDP_GRO) return 0;
+    return this.dv.getInt32(c + 16, true);
+  }
+}
+
+/** linux/udp.h: deliver trains of equal-size datagrams as one, with their size in a control message. */
+export const UDP_GRO = 104;
+/** CMSG_SPACE(sizeof(int)) and CMSG_LEN(sizeof(int)) on LP64. */
+const CMSG_INT_SPACE = 24;
+const CMSG_INT_LEN = 20;
+
+/** Turns UDP_GRO on for a UDP socket (Linux 5.0+); false when the kernel refuses. */
+export function enableUdpGro(fd: number): boolean {
+  return sys().setsockopt(fd, SOL_UDP, UDP_GRO, new Uint8Array([1, 0, 0, 0]), 4) === 0;
 }
 
 export const EINVAL = 22;
