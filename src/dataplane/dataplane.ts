@@ -427,8 +427,8 @@ export class DataPlane extends EventEmitter implements KeyEngineApi, PacketApi {
   }
 
   inboundUdp(esp: Uint8Array, outer: { src: string; dst: string; sport: number; dport: number }, now = this.clock()): InboundResult {
-    const s = parseAddr(outer.src);
-    let d = parseAddr(outer.dst);
+    const s = this.udpAddr(outer.src, 0);
+    let d = this.udpAddr(outer.dst, 1);
     if (d && isUnspecified(d) && esp.length >= 4) {
       // A wildcard-bound socket does not know which local address was hit: the SPI decides.
       const sa = this.sad.findBySpi(readU32(esp, 0), 'esp');
@@ -444,6 +444,18 @@ export class DataPlane extends EventEmitter implements KeyEngineApi, PacketApi {
     writeOuterHeader(p, 0, s, d, PROTO_ESP, esp.length);
     p.set(esp, hl);
     return this.inbound(p, now);
+  }
+
+  // The outer addresses of the last ESP-in-UDP datagram, parsed: a burst comes from one peer to one
+  // address, and parsing address text per datagram costs more than the rest of the encapsulation.
+  private readonly udpAddrText: [string, string] = ['', ''];
+  private readonly udpAddrBytes: [Uint8Array | undefined, Uint8Array | undefined] = [undefined, undefined];
+  private udpAddr(text: string, which: 0 | 1): Uint8Array | undefined {
+    if (text !== this.udpAddrText[which]) {
+      this.udpAddrText[which] = text;
+      this.udpAddrBytes[which] = parseAddr(text);
+    }
+    return this.udpAddrBytes[which];
   }
 
   /** Processes a received packet; ESP/AH layers are removed in place (the buffer is reused). */
