@@ -143,6 +143,20 @@ const IOVEC = 16;
 const SOCKADDR_IN = 16;
 
 /**
+ * `size` bytes of native memory (freed by the caller with koffi's free) with its address and JS views;
+ * zeroed from `zeroFrom` on (the message headers; payload areas are written before they are read).
+ */
+function nativeBytes(size: number, zeroFrom: number): { mem: unknown; base: bigint; bytes: Uint8Array; dv: DataView } {
+  sys();
+  const k = koffiMod!;
+  const mem = k.alloc('uint8_t', size);
+  const ab = k.view(mem, size);
+  const bytes = new Uint8Array(ab);
+  bytes.fill(0, zeroFrom);
+  return { mem, base: k.address(mem), bytes, dv: new DataView(ab) };
+}
+
+/**
  * Native memory for sendmmsg(2)/recvmmsg(2): `slots` datagram buffers of `slotSize` bytes, then one
  * struct mmsghdr and one iovec per slot (the iovec pointing at its buffer), then, with names, one
  * sockaddr_in per slot named by its header (the destination when sending, the source when receiving),
@@ -162,8 +176,6 @@ abstract class MmsgSlots {
   protected readonly ctrlSpaceN: bigint;
 
   constructor(slots: number, slotSize: number, withNames: boolean, protected readonly ctrlSpace = 0) {
-    sys();
-    const k = koffiMod!;
     this.slots = slots;
     this.slotSize = slotSize;
     this.hdrOff = slots * slotSize;
@@ -172,12 +184,7 @@ abstract class MmsgSlots {
     this.ctrlOff = this.addrOff + (withNames ? slots * SOCKADDR_IN : 0);
     this.ctrlSpaceN = BigInt(ctrlSpace);
     const size = this.ctrlOff + slots * ctrlSpace;
-    this.mem = k.alloc('uint8_t', size);
-    this.base = k.address(this.mem);
-    const ab = k.view(this.mem, size);
-    this.bytes = new Uint8Array(ab);
-    this.dv = new DataView(ab);
-    this.bytes.fill(0, this.hdrOff);
+    ({ mem: this.mem, base: this.base, bytes: this.bytes, dv: this.dv } = nativeBytes(size, this.hdrOff));
     for (let i = 0; i < slots; i++) {
       const h = this.hdrOff + i * MMSGHDR;
       const iov = this.iovOff + i * IOVEC;
@@ -396,15 +403,7 @@ export class GsoBatch {
     /** The longest datagram that may be a segment: the route MTU less the IPv4 and UDP headers. */
     readonly maxSegment = 1500 - 28,
   ) {
-    sys();
-    const k = koffiMod!;
-    const size = this.cmsg + CMSG_SEG_SPACE;
-    this.mem = k.alloc('uint8_t', size);
-    this.base = k.address(this.mem);
-    const ab = k.view(this.mem, size);
-    this.bytes = new Uint8Array(ab);
-    this.dv = new DataView(ab);
-    this.bytes.fill(0, this.hdr);
+    ({ mem: this.mem, base: this.base, bytes: this.bytes, dv: this.dv } = nativeBytes(this.cmsg + CMSG_SEG_SPACE, this.hdr));
     const h = this.hdr;
     this.dv.setBigUint64(h, this.base + BigInt(this.sa), true); // msg_name
     this.dv.setUint32(h + 8, SOCKADDR_IN, true); // msg_namelen
