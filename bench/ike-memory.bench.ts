@@ -16,6 +16,7 @@ import { seededRng } from '../src/ike/rng.js';
 import type { Effects, Endpoint } from '../src/ike/types.js';
 import { DataPlane } from '../src/dataplane/dataplane.js';
 import { DataplaneLink } from '../src/daemon/dataplane-link.js';
+import { udpPacket } from '../test/dataplane/helpers.js';
 
 const TARGET = 8 * 1024;
 const SIZES = [1000, 10000];
@@ -68,21 +69,8 @@ function sample(): Mem {
   return { rss: m.rss, rssAnon: anon ? Number(anon[1]) * 1024 : NaN, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers };
 }
 
-/** A 64-byte IPv4/UDP packet from src to dst (ports 9/9, checksum left 0). */
-function udpPacket(src: string, dst: string): Uint8Array {
-  const p = new Uint8Array(64);
-  p[0] = 0x45;
-  p[2] = 0;
-  p[3] = 64;
-  p[8] = 64;
-  p[9] = 17;
-  p.set(src.split('.').map(Number), 12);
-  p.set(dst.split('.').map(Number), 16);
-  p[21] = 9;
-  p[23] = 9;
-  p[25] = 44;
-  return p;
-}
+/** A 64-byte IPv4/UDP packet from src to dst (discard port 9 both ways). */
+const probe = (src: string, dst: string): Uint8Array => udpPacket(src, dst, 9, 9, new Uint8Array(36));
 
 export interface MemoryResult {
   n: number;
@@ -184,9 +172,9 @@ export async function measure(
   pending.length = 0;
   steps.push({ name: 'data plane SAs + flows', mem: sample() });
   for (let i = 0; i < established; i++) {
-    const out = dpa.outbound(udpPacket(inner(1, i), inner(2, i)));
+    const out = dpa.outbound(probe(inner(1, i), inner(2, i)));
     if (out.action === 'protect') dpb.inbound(out.out.bytes);
-    const back = dpb.outbound(udpPacket(inner(2, i), inner(1, i)));
+    const back = dpb.outbound(probe(inner(2, i), inner(1, i)));
     if (back.action === 'protect') dpa.inbound(back.out.bytes);
   }
   steps.push({ name: 'crypto contexts (after traffic)', mem: sample() });

@@ -517,18 +517,13 @@ export class IkeEngine implements Engine {
     }
     switch (h.exchange) {
       case ExchangeType.ID_PROT:
-        if (h.messageId !== 0) {
-          this.drop('invalid_message_id');
-          return;
-        }
-        mainModeReceive(this, sa, h, datagram, from, to);
-        return;
       case ExchangeType.AGGRESSIVE:
+        // Phase 1 messages carry message ID 0 (RFC 2408 3.1).
         if (h.messageId !== 0) {
           this.drop('invalid_message_id');
           return;
         }
-        aggressiveReceive(this, sa, h, datagram, from, to);
+        (h.exchange === ExchangeType.ID_PROT ? mainModeReceive : aggressiveReceive)(this, sa, h, datagram, from, to);
         return;
       case ExchangeType.QUICK_MODE:
         if (!sa) {

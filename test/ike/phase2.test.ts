@@ -10,6 +10,7 @@ import { DataplaneLink, lifetimes } from '../../src/daemon/dataplane-link.js';
 import { decodeHeader, decodeMessage, type SaPayload } from '../../src/isakmp/index.js';
 import { ExchangeType } from '../../src/isakmp/numbers.js';
 import { choosePhase2, phase2Proposals } from '../../src/ike/proposals.js';
+import { udpPacket } from '../dataplane/helpers.js';
 
 const BASE: IpsecTransform = { encr: 'aes-cbc', keyLength: 128, integ: 'hmac-sha1', mode: 'tunnel', lifeSeconds: 1200 };
 
@@ -33,19 +34,8 @@ function assertKeysPair(e: IpsecSaSpec, w: IpsecSaSpec): void {
   assert.deepEqual(Buffer.from(e.inbound.encKey), Buffer.from(w.outbound.encKey));
 }
 
-function udpPacket(src: string, dst: string): Uint8Array {
-  const p = new Uint8Array(64);
-  p[0] = 0x45;
-  p[3] = 64;
-  p[8] = 64;
-  p[9] = 17;
-  p.set(src.split('.').map(Number), 12);
-  p.set(dst.split('.').map(Number), 16);
-  p[21] = 9;
-  p[23] = 9;
-  p[25] = 44;
-  return p;
-}
+/** A 64-byte IPv4/UDP packet from src to dst (discard port 9 both ways). */
+const probe = (src: string, dst: string): Uint8Array => udpPacket(src, dst, 9, 9, new Uint8Array(36));
 
 /** Installs both sides' SAs in two data planes and sends one packet each way through the tunnel. */
 function trafficCrosses(e: IpsecSaSpec, w: IpsecSaSpec): { dpe: DataPlane; dpw: DataPlane } {
@@ -55,11 +45,11 @@ function trafficCrosses(e: IpsecSaSpec, w: IpsecSaSpec): { dpe: DataPlane; dpw: 
   new DataplaneLink(dpe, true, (m) => logs.push(m)).apply({ kind: 'add', sa: e });
   new DataplaneLink(dpw, true, (m) => logs.push(m)).apply({ kind: 'add', sa: w });
   assert.deepEqual(logs, []);
-  const out = dpe.outbound(udpPacket('192.0.2.10', '198.51.100.20'));
+  const out = dpe.outbound(probe('192.0.2.10', '198.51.100.20'));
   assert.equal(out.action, 'protect', JSON.stringify(out));
   const got = dpw.inbound((out as Extract<typeof out, { action: 'protect' }>).out.bytes);
   assert.equal(got.action, 'deliver', JSON.stringify(got));
-  const back = dpw.outbound(udpPacket('198.51.100.20', '192.0.2.10'));
+  const back = dpw.outbound(probe('198.51.100.20', '192.0.2.10'));
   assert.equal(back.action, 'protect');
   assert.equal(dpe.inbound((back as Extract<typeof back, { action: 'protect' }>).out.bytes).action, 'deliver');
   return { dpe, dpw };
@@ -123,7 +113,7 @@ describe('ike engine: Quick Mode transforms, AH, bundles and lifetimes', () => {
     assert.deepEqual(dpe.listSas().map((s) => s.proto).sort(), ['ah', 'ah', 'esp', 'esp']);
     // one tunnel: ESP tunnels, AH covers the outer header in transport mode (IP | AH | ESP | inner IP)
     assert.deepEqual(dpe.listSas().map((s) => `${s.proto} ${s.mode}`).sort(), ['ah transport', 'ah transport', 'esp tunnel', 'esp tunnel']);
-    const out = dpe.outbound(udpPacket('192.0.2.10', '198.51.100.20'));
+    const out = dpe.outbound(probe('192.0.2.10', '198.51.100.20'));
     assert.equal(out.action, 'protect');
     const wire = (out as Extract<typeof out, { action: 'protect' }>).out.bytes;
     assert.equal(wire[9], 51, 'outer header carries AH');
