@@ -1,10 +1,28 @@
 // Randomness is injected: the daemon passes the system CSPRNG, tests pass a seeded generator so that nonces and
 // DH private keys, and therefore every derived key, are reproducible from a seed.
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomFillSync } from 'node:crypto';
 
 export type Rng = (length: number) => Uint8Array;
 
-export const systemRng: Rng = (length) => new Uint8Array(randomBytes(length));
+// A handshake draws a dozen small values (cookies, nonces, SPIs, IVs, DH exponents); one call into OpenSSL
+// per 4 KiB instead of one per value. Bytes handed out are wiped from the pool at once.
+const POOL = 4096;
+const pool = new Uint8Array(POOL);
+let used = POOL;
+
+export const systemRng: Rng = (length) => {
+  const out = new Uint8Array(length);
+  if (length > POOL / 4) return randomFillSync(out);
+  if (used + length > POOL) {
+    randomFillSync(pool);
+    used = 0;
+  }
+  const end = used + length;
+  out.set(pool.subarray(used, end));
+  pool.fill(0, used, end);
+  used = end;
+  return out;
+};
 
 /** Deterministic generator for tests and simulations: SHA-256 in counter mode over the seed. Not for production keys. */
 export function seededRng(seed: string | Uint8Array): Rng {

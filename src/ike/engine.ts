@@ -100,6 +100,10 @@ export class IkeEngine implements Engine {
   private fx: Effects = { send: [], install: [], log: [] };
 
   constructor(o: EngineOptions) {
+    // What a run adds can have timers earlier than the cached earliest one: note the ISAKMP SA it hangs off.
+    this.sas.onSet = (sa) => this.touched?.add(sa.icookie.toString('hex'));
+    this.quick.onSet = (q) => this.touched?.add(q.isakmp.icookie.toString('hex'));
+    this.ipsec.onSet = (s) => this.touched?.add(s.spec.id.slice(0, 16));
     this.config = o.config;
     this.local = o.local;
     this.rng = o.rng ?? systemRng;
@@ -138,7 +142,7 @@ export class IkeEngine implements Engine {
   // ---------- the three entry points ----------
 
   receive(datagram: Uint8Array, from: Endpoint, to: Endpoint, now: Millis): Effects {
-    // A datagram changes the timers of its own ISAKMP SA and what hangs off it only (see timersTouchedBy).
+    // A datagram changes the timers of its own ISAKMP SA and what hangs off it, and of what it adds (see run).
     const key = datagram.length >= 8 ? Buffer.from(datagram.buffer, datagram.byteOffset, 8).toString('hex') : undefined;
     return this.run(now, () => this.dispatch(datagram, from, to), key);
   }
@@ -148,13 +152,20 @@ export class IkeEngine implements Engine {
   }
 
   command(c: Command, now: Millis): Effects {
-    return this.run(now, () => this.doCommand(c));
+    // connect only adds exchanges (or queues a connection on one in progress), so what it added is all that
+    // can have moved a timer; other commands are rare and rescan.
+    return this.run(now, () => this.doCommand(c), c.type === 'connect' ? '' : undefined);
   }
+
+  /** ISAKMP SAs (by initiator cookie) something was added under during the current run. */
+  private touched: Set<string> | undefined;
 
   private run(now: Millis, f: () => void, touchedSa?: string): Effects {
     this.now = now;
     this.fx = { send: [], install: [], log: [] };
     let full = touchedSa === undefined || this.cachedNext === null;
+    const touched = (this.touched = new Set());
+    if (touchedSa) touched.add(touchedSa);
     try {
       f();
     } catch (err) {
@@ -162,15 +173,19 @@ export class IkeEngine implements Engine {
       this.drop('internal-error');
       this.log('misc', 0, `internal error: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
       full = true;
+    } finally {
+      this.touched = undefined;
     }
     const fx = this.fx;
     let next: Millis | undefined;
     if (full) next = this.nextTimer();
     else {
-      // Only the SA this datagram named (and its Quick Modes and IPsec SAs) can have moved a timer earlier;
-      // everything else keeps the cached earliest time, which may be early but is never late (a tick at a
-      // stale time just rescans everything).
-      next = minTime(this.cachedNext ?? undefined, this.timersTouchedBy(touchedSa!));
+      // Only the SAs this run named or added to (and their Quick Modes and IPsec SAs) can have moved a timer
+      // earlier; everything else keeps the cached earliest time, which may be early but is never late (a
+      // tick at a stale time just rescans everything).
+      next = this.cachedNext ?? undefined;
+      for (const k of touched) next = minTime(next, this.timersTouchedBy(k));
+      for (const d of this.deferred) next = minTime(next, d.at);
       if (this.verifyTimers) {
         const exact = this.nextTimer();
         if (exact !== undefined && (next === undefined || exact < next)) this.timerMisses++;
@@ -193,7 +208,6 @@ export class IkeEngine implements Engine {
     if (sa) t = minTime(t, this.timerOfSa(sa));
     for (const q of this.quickOfSa(icookieHex)) t = minTime(t, this.timerOfQuick(q));
     for (const s of this.ipsecOfSa(icookieHex)) t = minTime(t, this.timerOfIpsec(s));
-    for (const d of this.deferred) t = minTime(t, d.at);
     return t;
   }
 
@@ -261,14 +275,18 @@ export class IkeEngine implements Engine {
 
   localFor(remote: Endpoint, peer?: PeerConfig): Endpoint {
     const v6 = remote.address.includes(':');
-    const same = this.local.filter((l) => l.address.includes(':') === v6);
+    // A gateway may listen on many addresses: look them up, do not scan them per exchange.
+    const locals = (this.localIndex ??= indexLocal(this.local));
+    const first = v6 ? locals.first6 : locals.first4;
     if (peer?.localAddress) {
-      const m = same.find((l) => l.address === peer.localAddress);
-      if (m) return m;
-      return { address: peer.localAddress, port: same[0]?.port ?? 500 };
+      const m = locals.byAddress.get(peer.localAddress);
+      if (m && m.address.includes(':') === v6) return m;
+      return { address: peer.localAddress, port: first?.port ?? 500 };
     }
-    return same[0] ?? this.local[0] ?? { address: v6 ? '::1' : '127.0.0.1', port: 500 };
+    return first ?? this.local[0] ?? { address: v6 ? '::1' : '127.0.0.1', port: 500 };
   }
+
+  private localIndex?: LocalIndex;
 
   peerByName(name: string): PeerConfig | undefined {
     return this.names().peers.get(name.toLowerCase());
@@ -900,3 +918,20 @@ export function keepOnlyReply(x: Xmit): void {
 /** Every SPI of an IPsec SA record (both directions, ESP and AH). */
 export const spisOf = (s: IpsecSaSpec): number[] =>
   [s.inbound.spi, s.outbound.spi, ...(s.ah ? [s.ah.inbound.spi, s.ah.outbound.spi] : [])];
+
+interface LocalIndex {
+  first4?: Endpoint;
+  first6?: Endpoint;
+  /** the first endpoint with each address */
+  byAddress: Map<string, Endpoint>;
+}
+
+function indexLocal(local: readonly Endpoint[]): LocalIndex {
+  const x: LocalIndex = { byAddress: new Map() };
+  for (const l of local) {
+    if (l.address.includes(':')) x.first6 ??= l;
+    else x.first4 ??= l;
+    if (!x.byAddress.has(l.address)) x.byAddress.set(l.address, l);
+  }
+  return x;
+}

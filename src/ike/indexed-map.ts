@@ -16,7 +16,11 @@ export class IndexedMap<K, V> extends Map<K, V> {
     };
   }
 
+  /** Called with every value set (the engine notes whose timers may have moved). */
+  onSet?: (v: V) => void;
+
   override set(k: K, v: V): this {
+    this.onSet?.(v);
     const old = super.get(k);
     if (old !== undefined && old !== v) this.unindex(old);
     super.set(k, v);
