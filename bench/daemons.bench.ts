@@ -71,7 +71,9 @@ function start(dir: string, side: 1 | 2, n: number): Daemon {
   const log = path.join(dir, `${name}.log`);
   const fd = fs.openSync(log, 'w');
   const prof = process.env['OAKLEY_BENCH_PROF']; // DIR: a --cpu-prof profile of each daemon
+  const nodeArgs = process.env['OAKLEY_BENCH_NODE_ARGS']; // extra node flags for both daemons, space-separated
   const child = spawn(process.execPath, [
+    ...(nodeArgs ? nodeArgs.split(' ').filter(Boolean) : []),
     ...(prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : []),
     ISAKMPD_JS, '-d', '-v', '-n', '-K', '-c', file, '-p', String(PORT), '-N', String(PORT + 1), '-f', path.join(dir, `${name}.fifo`),
     '-i', path.join(dir, `${name}.pid`), '-R', path.join(dir, `${name}.report`), '--control', sock,

@@ -415,13 +415,14 @@ export class IkeEngine implements Engine {
   removeIsakmp(sa: IsakmpSa): void {
     this.closedHalfOpen(sa);
     sa.state = 'DEAD';
-    this.sas.delete(sa.icookie.toString('hex'));
-    for (const [k, q] of this.quick) {
-      if (q.isakmp === sa) {
-        this.releaseSpi(q.spiIn);
-        if (q.spiInAh) this.releaseSpi(q.spiInAh);
-        this.quick.delete(k);
-      }
+    const hex = sa.icookie.toString('hex');
+    this.sas.delete(hex);
+    // Its Quick Modes by index (keyed "icookie:message ID", see quick-mode.ts), not by a scan of all of them.
+    for (const q of this.quickOfSa(hex)) {
+      if (q.isakmp !== sa) continue;
+      this.releaseSpi(q.spiIn);
+      if (q.spiInAh) this.releaseSpi(q.spiInAh);
+      if (!this.quick.delete(`${hex}:${q.messageId}`)) for (const [k, x] of this.quick) if (x === q) this.quick.delete(k);
     }
   }
 
