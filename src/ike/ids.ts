@@ -38,17 +38,7 @@ export function addrText(u: Uint8Array): string {
   return parts.join(':').replace(/(^|:)0(:0)+(:|$)/, '::').replace(/:{3,}/, '::');
 }
 
-// Configured IDs are fixed for a configuration's life and every handshake builds its own from them: build each
-// once. The payloads handed out are shared and never changed by their users.
-const fromSpec = new WeakMap<IdSpec, IdPayload | null>();
-
 export function idFromSpec(s: IdSpec): IdPayload | undefined {
-  let p = fromSpec.get(s);
-  if (p === undefined) fromSpec.set(s, (p = buildId(s) ?? null));
-  return p ?? undefined;
-}
-
-function buildId(s: IdSpec): IdPayload | undefined {
   const base = { type: PayloadType.ID, protocol: 'protocol' in s ? s.protocol ?? 0 : 0, port: 'port' in s ? s.port ?? 0 : 0 } as const;
   switch (s.type) {
     case 'IPV4_ADDR':
@@ -71,16 +61,8 @@ function buildId(s: IdSpec): IdPayload | undefined {
 }
 
 /** An address as an ID: the default when no ID section is configured. */
-export function idForAddress(address: string): IdPayload {
-  let p = forAddress.get(address);
-  if (!p) {
-    p = buildId(net.isIPv6(address) ? { type: 'IPV6_ADDR', address } : { type: 'IPV4_ADDR', address })!;
-    if (forAddress.size >= 4096) forAddress.clear();
-    forAddress.set(address, p);
-  }
-  return p;
-}
-const forAddress = new Map<string, IdPayload>();
+export const idForAddress = (address: string): IdPayload =>
+  idFromSpec(net.isIPv6(address) ? { type: 'IPV6_ADDR', address } : { type: 'IPV4_ADDR', address: address })!;
 
 const maskBits = (m: Uint8Array): number => [...m].reduce((n, b) => n + b.toString(2).replace(/0/g, '').length, 0);
 
