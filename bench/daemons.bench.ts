@@ -2,7 +2,7 @@
 // addresses (127.1.x.y on one side, 127.2.x.y on the other, one UDP port), every address pair is its own
 // peer with its own connection, and the initiator is asked to connect them through its control socket.
 // Main Mode PSK + Quick Mode with PFS, MODP 2048 for both. A first batch of tunnels is negotiated and not
-// counted (V8 compiles the handshake path during the first few thousand); the rate is the next batch
+// counted (V8 is still compiling the handshake path for the first thousand or two); the rate is the next batch
 // divided by the time from its first connect request to its last "phase 2 done" line (-v), printed beside
 // the DH-bound limit of one side measured in the same run: each daemon has a core, so the limit is one
 // side's DH work (2 key pairs + 2 g^xy per handshake) on one core.
@@ -16,7 +16,7 @@ import { request } from '../src/cli/isakmpctl/control.js';
 import { measureDhLimit } from './crypto.bench.js';
 
 const TUNNELS = Number(process.env['OAKLEY_BENCH_TUNNELS'] ?? 1000);
-// Negotiated first and not measured: V8 compiles the hot path during the first few hundred handshakes.
+// Negotiated first and not measured: V8 is still compiling the handshake path for the first thousand or two.
 const WARMUP = Number(process.env['OAKLEY_BENCH_WARMUP'] ?? 3000);
 const TARGET = 0.7;
 const PORT = 15600 + (process.pid % 200);
