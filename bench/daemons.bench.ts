@@ -101,10 +101,10 @@ function poll(d: Daemon): void {
   d.read += end;
 }
 
-/** CPU seconds (user + system) a process has used, from /proc (clock ticks of 10 ms). */
-function cpuSeconds(pid: number | undefined): number {
+/** CPU seconds (user + system) in a /proc stat file (clock ticks of 10 ms); NaN once the process has gone. */
+function statSeconds(file: string): number {
   try {
-    const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = fs.readFileSync(file, 'utf8');
     const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
     return (Number(rest[11]) + Number(rest[12])) / 100;
   } catch {
@@ -112,29 +112,30 @@ function cpuSeconds(pid: number | undefined): number {
   }
 }
 
-/** CPU seconds of the process's main thread alone (the rest is V8's compiler and GC helpers, libuv's pool). */
-function mainThreadSeconds(pid: number | undefined): number {
-  try {
-    const f = fs.readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8');
-    const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
-    return (Number(rest[11]) + Number(rest[12])) / 100;
-  } catch {
-    return NaN;
-  }
-}
+/** CPU seconds a whole process has used. */
+const cpuSeconds = (pid: number | undefined): number => statSeconds(`/proc/${pid}/stat`);
 
-/** CPU seconds per thread name (V8's compiler and GC helpers share one name; libuv's pool another). */
+/**
+ * CPU seconds per thread: `main`, and the others by name and thread id (V8's compiler and GC helpers are
+ * all named node).
+ */
 function threadSeconds(pid: number | undefined): Map<string, number> {
   const out = new Map<string, number>();
+  let tasks: string[] = [];
   try {
-    for (const t of fs.readdirSync(`/proc/${pid}/task`)) {
-      const f = fs.readFileSync(`/proc/${pid}/task/${t}/stat`, 'utf8');
-      const name = t === String(pid) ? 'main' : `${f.slice(f.indexOf('(') + 1, f.lastIndexOf(')')).trim()}#${Number(t) - Number(pid)}`;
-      const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
-      out.set(name, (out.get(name) ?? 0) + (Number(rest[11]) + Number(rest[12])) / 100);
-    }
+    tasks = fs.readdirSync(`/proc/${pid}/task`);
   } catch {
     // the process has gone: an empty map
+  }
+  for (const t of tasks) {
+    const file = `/proc/${pid}/task/${t}/stat`;
+    let name = 'main';
+    if (t !== String(pid)) {
+      const f = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
+      name = `${f.slice(f.indexOf('(') + 1, f.lastIndexOf(')')).trim()}#${Number(t) - Number(pid)}`;
+    }
+    const s = statSeconds(file);
+    if (!Number.isNaN(s)) out.set(name, s);
   }
   return out;
 }
@@ -172,7 +173,6 @@ export async function bench(): Promise<void> {
     await until(`${WARMUP} warm-up tunnels`, () => (poll(init), poll(resp), init.done >= WARMUP && resp.done >= WARMUP), daemons);
     const warmRate = WARMUP / ((performance.now() - w0) / 1000);
     const cpu0 = daemons.map((d) => cpuSeconds(d.child.pid));
-    const main0 = daemons.map((d) => mainThreadSeconds(d.child.pid));
     const threads0 = daemons.map((d) => threadSeconds(d.child.pid));
     const t0 = performance.now();
     const mono0 = process.hrtime.bigint() / 1000n;
@@ -183,9 +183,10 @@ export async function bench(): Promise<void> {
     // The measured window on the monotonic clock --cpu-prof's timestamps use (microseconds).
     if (process.env['OAKLEY_BENCH_PROF']) console.log(`  profile window: ${mono0} ${process.hrtime.bigint() / 1000n}`);
     const cpu = daemons.map((d, i) => cpuSeconds(d.child.pid) - cpu0[i]!);
-    const mainCpu = daemons.map((d, i) => mainThreadSeconds(d.child.pid) - main0[i]!);
-    const threads = daemons.map((d, i) =>
-      [...threadSeconds(d.child.pid)]
+    const threadsNow = daemons.map((d) => threadSeconds(d.child.pid));
+    const mainCpu = threadsNow.map((t, i) => (t.get('main') ?? NaN) - (threads0[i]!.get('main') ?? NaN));
+    const threads = threadsNow.map((t, i) =>
+      [...t]
         .map(([n, s]) => [n, ((s - (threads0[i]!.get(n) ?? 0)) / TUNNELS) * 1000] as const)
         .filter(([, ms]) => ms >= 0.005)
         .map(([n, ms]) => `${n} ${ms.toFixed(2)}`)
