@@ -11,6 +11,9 @@ import { showDataplane } from '../dataplane/control.js';
 import type { SaInfo } from '../dataplane/api.js';
 
 /** An SA of showDataplane's JSON result (bigints as strings). */
+/** Connection names one control `connect` request may start. */
+const MAX_CONNECT_NAMES = 10_000;
+
 type DataplaneSaJson = Omit<SaInfo, 'seqOut' | 'seqInHigh'> & { seqOut: string; seqInHigh: string };
 import { attachPacketIo, type PacketIo } from './packet-io.js';
 import { IkeEngine, type EngineSnapshot } from '../ike/engine.js';
@@ -123,6 +126,7 @@ export class IsakmpDaemon {
       config: this.mapped.engine, local: this.transport.ikeEndpoints(), ...(this.opts.noNatT ? {} : { natTPort: this.opts.natTPort }),
       logWanted: (cls, level) => this.log.enabled(cls, level),
     });
+    this.engine.keepPlain = false; // until a capture starts (pcapOn)
 
     this.closeFifo = openFifo(this.opts.fifo, (l) => this.fifoLine(l), (m) => this.log.info('ui', 0, m));
     this.control = await startControlServer(this.opts.control, (req) => this.handleControl(req), (m) => this.log.info('ui', 0, m));
@@ -263,6 +267,7 @@ export class IsakmpDaemon {
     const fd = fs.openSync(file, 'w', 0o600);
     fs.writeSync(fd, writer.header());
     this.pcap = { fd, writer, path: file };
+    this.engine.keepPlain = true;
     this.log.info('misc', 10, `plaintext IKE capture to ${file}`);
   }
 
@@ -270,6 +275,7 @@ export class IsakmpDaemon {
     if (!this.pcap) return;
     fs.closeSync(this.pcap.fd);
     delete this.pcap;
+    this.engine.keepPlain = false;
   }
 
   // ---------- FIFO ----------
@@ -414,13 +420,17 @@ export class IsakmpDaemon {
           default:
             return { ok: false, error: `show: unknown object '${String(req.what)}' (sa, flows, peers, stats, config)` };
         }
-      case 'connect':
-        if (typeof req.name !== 'string' || !req.name) return { ok: false, error: 'connect: name missing' };
-        if (!this.engine.connectionByName(req.name)) {
-          return { ok: false, error: `connect: no connection named ${req.name}` };
-        }
-        this.run({ type: 'connect', name: req.name });
+      case 'connect': {
+        // One name, or several (`names`): a script starting many tunnels need not open a socket for each.
+        const names = typeof req.name === 'string' && req.name ? [req.name]
+          : Array.isArray(req.names) && req.names.length > 0 && req.names.length <= MAX_CONNECT_NAMES && req.names.every((n) => typeof n === 'string' && n) ? (req.names as string[])
+          : undefined;
+        if (!names) return { ok: false, error: `connect: name missing (name, or names: 1 to ${MAX_CONNECT_NAMES} connection names)` };
+        const unknown = names.filter((n) => !this.engine.connectionByName(n));
+        if (unknown.length) return { ok: false, error: `connect: no connection named ${unknown.slice(0, 5).join(', ')}${unknown.length > 5 ? ` and ${unknown.length - 5} more` : ''}; nothing started` };
+        for (const name of names) this.run({ type: 'connect', name });
         return { ok: true };
+      }
       case 'teardown': {
         if (typeof req.target !== 'string' || !req.target) return { ok: false, error: 'teardown: name or address missing' };
         await this.fifoCommand({ cmd: 'teardown', phase: req.phase === 1 ? 1 : 2, target: req.target });

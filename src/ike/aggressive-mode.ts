@@ -41,7 +41,7 @@ export function aggressiveInitiate(e: IkeEngine, peer: PeerConfig, pending: stri
   sa.dh = dh;
   sa.gxi = Buffer.from(dh.publicValue);
   sa.ni = e.random(NONCE_LEN);
-  e.sas.set(sa.icookie.toString('hex'), sa);
+  e.sas.set(sa.icookieHex, sa);
   const proposal = phase1Proposal(transforms);
   sa.saiB = encodeChain([{ type: PayloadType.SA, doi: Doi.IPSEC, situation: Situation.IDENTITY_ONLY, proposals: [proposal] }]).subarray(4);
   const id = ownId(sa);
@@ -137,7 +137,7 @@ function responderStart(e: IkeEngine, h: Header, datagram: Uint8Array, from: End
     sendUnprotectedNotify(e, sa, result!.notify);
     return;
   }
-  e.sas.set(sa.icookie.toString('hex'), sa);
+  e.sas.set(sa.icookieHex, sa);
   e.openedHalfOpen(sa);
   e.remember(sa.xmit, datagram);
   const prop = sap.proposals.find((p) => p.transforms.includes(choice.transform))!;

@@ -81,13 +81,18 @@ export class IkeEngine implements Engine {
   /** Quick Mode exchanges by `${icookie}:${messageId}`, also by connection. */
   readonly quick = new IndexedMap<string, QuickExchange>();
   readonly quickOf = this.quick.index((q) => q.connection?.name ?? '');
-  readonly quickOfSa = this.quick.index((q) => q.isakmp.icookie.toString('hex'));
+  readonly quickOfSa = this.quick.index((q) => q.isakmp.icookieHex);
   /** IPsec SAs by id, also by connection and by peer address. */
   readonly ipsec = new IndexedMap<string, IpsecSa>();
   readonly ipsecOf = this.ipsec.index((s) => s.spec.connection);
   readonly ipsecAt = this.ipsec.index((s) => s.spec.remote.address);
   /** by the initiator cookie of the ISAKMP SA that negotiated it (the start of its id) */
   readonly ipsecOfSa = this.ipsec.index((s) => s.spec.id.slice(0, 16));
+  /**
+   * Whether sent encrypted messages carry their plaintext too (Outgoing.plain, for the plaintext pcap).
+   * A daemon turns it on only while it captures: encoding each message twice costs every handshake.
+   */
+  keepPlain = true;
   readonly stats: EngineStats = {
     received: 0, sent: 0, retransmits: 0, duplicates: 0, phase1Established: 0, phase2Established: 0, failures: 0, dropped: {},
   };
@@ -101,8 +106,8 @@ export class IkeEngine implements Engine {
 
   constructor(o: EngineOptions) {
     // What a run adds can have timers earlier than the cached earliest one: note the ISAKMP SA it hangs off.
-    this.sas.onSet = (sa) => this.touched?.add(sa.icookie.toString('hex'));
-    this.quick.onSet = (q) => this.touched?.add(q.isakmp.icookie.toString('hex'));
+    this.sas.onSet = (sa) => this.touched?.add(sa.icookieHex);
+    this.quick.onSet = (q) => this.touched?.add(q.isakmp.icookieHex);
     this.ipsec.onSet = (s) => this.touched?.add(s.spec.id.slice(0, 16));
     this.config = o.config;
     this.local = o.local;
@@ -362,7 +367,7 @@ export class IkeEngine implements Engine {
     this.log(
       'exchange', 0,
       `phase 1 done (${sa.initiator ? 'initiator' : 'responder'}): peer ${sa.peer.name} ${endpointKey(sa.remote)} ` +
-        `id ${sa.idI ?? '?'} -> ${sa.idR ?? '?'} ${d.encr} ${d.hash} group ${d.group} icookie ${sa.icookie.toString('hex')} rcookie ${sa.rcookie.toString('hex')}`,
+        `id ${sa.idI ?? '?'} -> ${sa.idR ?? '?'} ${d.encr} ${d.hash} group ${d.group} icookie ${sa.icookieHex} rcookie ${sa.rcookie.toString('hex')}`,
       'phase1-done',
     );
     // Our own attempt with the same peer that the peer never answered is now redundant: its waiting
@@ -415,7 +420,7 @@ export class IkeEngine implements Engine {
   removeIsakmp(sa: IsakmpSa): void {
     this.closedHalfOpen(sa);
     sa.state = 'DEAD';
-    const hex = sa.icookie.toString('hex');
+    const hex = sa.icookieHex;
     this.sas.delete(hex);
     // Its Quick Modes by index (keyed "icookie:message ID", see quick-mode.ts), not by a scan of all of them.
     for (const q of this.quickOfSa(hex)) {
@@ -620,7 +625,7 @@ export class IkeEngine implements Engine {
         this.emit({ from: sa.local, to: sa.remote, data: Uint8Array.of(0xff), keepalive: true });
         sa.keepaliveAt = this.now + NAT_KEEPALIVE_MS;
       } else if (sa.hardAt !== undefined && sa.hardAt <= this.now) {
-        if (this.quickOfSa(sa.icookie.toString('hex')).some((q) => q.state !== 'DONE')) {
+        if (this.quickOfSa(sa.icookieHex).some((q) => q.state !== 'DONE')) {
           // A Quick Mode still running under it finishes first (each is bounded by Exchange-max-time).
           sa.hardAt = this.now + 1000;
         } else {
@@ -842,7 +847,7 @@ export class IkeEngine implements Engine {
         state: sa.state,
         local: endpointKey(sa.local),
         remote: endpointKey(sa.remote),
-        icookie: sa.icookie.toString('hex'),
+        icookie: sa.icookieHex,
         rcookie: sa.rcookie.toString('hex'),
         ...(sa.transform ? describePhase1(sa.transform) : {}),
         ...(sa.idI ? { idI: sa.idI } : {}),
@@ -897,8 +902,13 @@ const minTime = (a: Millis | undefined, b: Millis | undefined): Millis | undefin
 
 export const hex32 = (n: number): string => (n >>> 0).toString(16).padStart(8, '0');
 
-/** SHA-1 of a received message as a 20-character one-byte ('binary') string (half the size of its hex form). */
-const messageHash = (datagram: Uint8Array): string => crypto.createHash('sha1').update(datagram).digest('binary');
+/**
+ * SHA-1 of a received message as a 20-character one-byte ('binary') string (half the size of its hex form);
+ * one-shot where Node has it, which leaves no native hash object for the garbage collector to finalize.
+ */
+const messageHash: (datagram: Uint8Array) => string = typeof crypto.hash === 'function'
+  ? (datagram) => crypto.hash('sha1', datagram, 'binary')
+  : (datagram) => crypto.createHash('sha1').update(datagram).digest('binary');
 
 /**
  * A finished exchange answers duplicates with its last message, kept as a one-byte string (an encoded message

@@ -18,7 +18,7 @@ export function sendUnprotectedNotify(e: IkeEngine, sa: IsakmpSa, notify: Notify
   const spi = Buffer.concat([sa.icookie, sa.rcookie]);
   const n: Payload = { type: PayloadType.NOTIFY, doi: Doi.IPSEC, protocol: ProtocolId.ISAKMP, spi, notifyType: NotifyType[notify], data: new Uint8Array(0) };
   const m = buildMessage({ icookie: sa.icookie, rcookie: sa.rcookie, exchange: ExchangeType.INFO, messageId: 0 }, [n]);
-  e.emit({ from: sa.local, to: sa.remote, data: m.data, plain: m.plain });
+  e.emit({ from: sa.local, to: sa.remote, data: m.data, ...(m.plain ? { plain: m.plain } : {}) });
   e.log('message', 10, `sent unprotected notify ${notify} to ${endpointKey(sa.remote)}`);
 }
 
@@ -28,9 +28,9 @@ export function sendProtected(e: IkeEngine, sa: IsakmpSa, payloads: Payload[]): 
   const rest = encodeChain(payloads);
   // HASH(1) = prf(SKEYID_a, M-ID | N/D)
   const h = Buffer.from(sa.keys!.informationalHash(mid, rest));
-  const m = buildMessage({ icookie: sa.icookie, rcookie: sa.rcookie, exchange: ExchangeType.INFO, messageId: mid }, [{ type: PayloadType.HASH, data: h }, ...payloads], sa.keys);
+  const m = buildMessage({ icookie: sa.icookie, rcookie: sa.rcookie, exchange: ExchangeType.INFO, messageId: mid }, [{ type: PayloadType.HASH, data: h }, ...payloads], sa.keys, e.keepPlain);
   sa.keys!.forgetIv(mid);
-  e.emit({ from: sa.local, to: sa.remote, data: m.data, plain: m.plain });
+  e.emit({ from: sa.local, to: sa.remote, data: m.data, ...(m.plain ? { plain: m.plain } : {}) });
   e.countIkeBytes(sa, m.data.length);
 }
 

@@ -21,8 +21,8 @@ export const NONCE_LEN = 20;
 
 export function send(e: IkeEngine, sa: IsakmpSa, payloads: Payload[], encrypt: boolean, awaitReply: boolean): void {
   const exchange = sa.exchange === 'aggressive' ? ExchangeType.AGGRESSIVE : ExchangeType.ID_PROT;
-  const m = buildMessage({ icookie: sa.icookie, rcookie: sa.rcookie, exchange, messageId: 0 }, payloads, encrypt ? sa.keys : undefined);
-  e.sendTracked(sa.xmit, { from: sa.local, to: sa.remote, data: m.data, plain: m.plain }, awaitReply);
+  const m = buildMessage({ icookie: sa.icookie, rcookie: sa.rcookie, exchange, messageId: 0 }, payloads, encrypt ? sa.keys : undefined, e.keepPlain);
+  e.sendTracked(sa.xmit, { from: sa.local, to: sa.remote, data: m.data, ...(m.plain ? { plain: m.plain } : {}) }, awaitReply);
 }
 
 export function mainModeInitiate(e: IkeEngine, peer: PeerConfig, pending: string[]): IsakmpSa {
@@ -32,7 +32,7 @@ export function mainModeInitiate(e: IkeEngine, peer: PeerConfig, pending: string
     local: e.localFor(remote, peer), remote, state: 'SA', step: 1, offered: peer.transforms,
     xmit: newXmit(e.now), createdAt: e.now, pending: [...pending],
   });
-  e.sas.set(sa.icookie.toString('hex'), sa);
+  e.sas.set(sa.icookieHex, sa);
   const proposal = phase1Proposal(peer.transforms);
   // SAi_b: the SA payload body exactly as we send it.
   sa.saiB = encodeChain([{ type: PayloadType.SA, doi: Doi.IPSEC, situation: Situation.IDENTITY_ONLY, proposals: [proposal] }]).subarray(4);
@@ -123,7 +123,7 @@ function responderStart(e: IkeEngine, h: Header, datagram: Uint8Array, from: End
   const natT = e.natTPort ? pickNatT(payloads) : undefined;
   if (natT) sa.natT = natT;
   sa.dpd = { peerSupports: peerAnnouncesDpd(payloads), seq: 0, tries: 0 };
-  e.sas.set(sa.icookie.toString('hex'), sa);
+  e.sas.set(sa.icookieHex, sa);
   e.openedHalfOpen(sa);
   e.remember(sa.xmit, datagram);
   e.log('exchange', 10, `Main Mode from ${peer.name} ${endpointKey(from)}: transform chosen`);

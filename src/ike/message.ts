@@ -52,14 +52,18 @@ export const notifyName = (n: number): string => nameOrNumber(NotifyType, n);
 
 export interface Built {
   data: Buffer;
-  /** The same message unencrypted (flags still show ENC): what the plaintext pcap records. */
-  plain: Buffer;
+  /**
+   * The same message unencrypted (flags still show ENC): what the plaintext pcap records. Encoded only when
+   * asked for (a capture is on); an unencrypted message is its own plaintext.
+   */
+  plain?: Buffer;
 }
 
 export function buildMessage(
   h: { icookie: Uint8Array; rcookie: Uint8Array; exchange: number; messageId: number; flags?: number },
   payloads: readonly Payload[],
   keys?: Phase1Keys,
+  withPlain = true,
 ): Built {
   const flags = (h.flags ?? 0) | (keys ? Flags.ENC : 0);
   const header = makeHeader({ ispi: h.icookie, rspi: h.rcookie, exchange: h.exchange, messageId: h.messageId, flags, nextPayload: payloads[0]?.type ?? 0 });
@@ -69,10 +73,8 @@ export function buildMessage(
   }
   const chain = encodeChain(payloads);
   const ct = keys.encrypt(h.messageId, chain);
-  return {
-    data: asBuffer(encodeMessage({ header, payloads: [], encrypted: ct })),
-    plain: asBuffer(encodeMessage({ header, payloads: [], encrypted: chain })),
-  };
+  const data = asBuffer(encodeMessage({ header, payloads: [], encrypted: ct }));
+  return withPlain ? { data, plain: asBuffer(encodeMessage({ header, payloads: [], encrypted: chain })) } : { data };
 }
 
 export interface Opened {

@@ -21,14 +21,14 @@ import { PayloadType, ProtocolId, ExchangeType, Doi, Situation, NotifyType, IdTy
 
 const NONCE_LEN = 20;
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
-const qkey = (sa: IsakmpSa, mid: number): string => flat(`${sa.icookie.toString('hex')}:${mid}`);
+const qkey = (sa: IsakmpSa, mid: number): string => flat(`${sa.icookieHex}:${mid}`);
 
 
 function sendQm(e: IkeEngine, q: QuickExchange, hashValue: (rest: Buffer) => Buffer, rest: Payload[], awaitReply: boolean): void {
   const sa = q.isakmp;
   const hashP: Payload = { type: PayloadType.HASH, data: hashValue(encodeChain(rest)) };
-  const m = buildMessage({ icookie: sa.icookie, rcookie: sa.rcookie, exchange: ExchangeType.QUICK_MODE, messageId: q.messageId }, [hashP, ...rest], sa.keys);
-  e.sendTracked(q.xmit, { from: sa.local, to: sa.remote, data: m.data, plain: m.plain }, awaitReply);
+  const m = buildMessage({ icookie: sa.icookie, rcookie: sa.rcookie, exchange: ExchangeType.QUICK_MODE, messageId: q.messageId }, [hashP, ...rest], sa.keys, e.keepPlain);
+  e.sendTracked(q.xmit, { from: sa.local, to: sa.remote, data: m.data, ...(m.plain ? { plain: m.plain } : {}) }, awaitReply);
   e.countIkeBytes(sa, m.data.length);
 }
 
@@ -392,7 +392,7 @@ function finish(e: IkeEngine, sa: IsakmpSa, q: QuickExchange, gxy: Buffer | unde
   const local = q.initiator ? q.idci : q.idcr;
   const remote = q.initiator ? q.idcr : q.idci;
   const spec: IpsecSaSpec = {
-    id: flat(`${sa.icookie.toString('hex')}:${hex32(q.messageId)}`),
+    id: flat(`${sa.icookieHex}:${hex32(q.messageId)}`),
     connection: q.connection!.name,
     local: sa.local,
     remote: sa.remote,

@@ -66,6 +66,8 @@ export interface IsakmpSa {
   /** Each read gives a copy: a cookie changes only by assignment. */
   icookie: Buffer;
   rcookie: Buffer;
+  /** The initiator cookie in hex: the SA's key in the engine's tables, kept so that lookups allocate nothing. */
+  readonly icookieHex: string;
   initiator: boolean;
   exchange: 'main' | 'aggressive';
   peer: PeerConfig;
@@ -161,6 +163,7 @@ function fromLatin1(s: string, start = 0, end = s.length): Buffer {
 class IsakmpSaRecord implements IsakmpSa {
   serial: number;
   #cookies: string;
+  #icookieHex: string;
   /** ID type, protocol, port (2 bytes) and data of the peer's ID payload. */
   #peerId: string | undefined;
   /** What only the Phase 1 exchange uses, in an object of its own that goes when it is over (endExchange). */
@@ -197,6 +200,7 @@ class IsakmpSaRecord implements IsakmpSa {
   constructor(o: IsakmpSaStart) {
     this.serial = o.serial;
     this.#cookies = toLatin1(o.icookie.subarray(0, 8)) + toLatin1(o.rcookie.subarray(0, 8));
+    this.#icookieHex = Buffer.from(o.icookie.buffer, o.icookie.byteOffset, 8).toString('hex');
     this.#peerId = undefined;
     this.#hs = undefined;
     this.initiator = o.initiator;
@@ -275,6 +279,10 @@ class IsakmpSaRecord implements IsakmpSa {
   }
   set icookie(b: Uint8Array) {
     this.#cookies = toLatin1(b.subarray(0, 8)) + this.#cookies.slice(8);
+    this.#icookieHex = Buffer.from(b.buffer, b.byteOffset, 8).toString('hex');
+  }
+  get icookieHex(): string {
+    return this.#icookieHex;
   }
   get rcookie(): Buffer {
     return fromLatin1(this.#cookies, 8, 16);

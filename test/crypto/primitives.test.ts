@@ -2,9 +2,10 @@
 // AES-CBC body cipher (RFC 3602), the ESP AES-CTR row's key/nonce/IV layout (RFC 3686) and AES-XCBC-MAC
 // (RFC 3566).
 import assert from 'node:assert/strict';
-import { createCipheriv } from 'node:crypto';
+import { createCipheriv, createHash, createHmac } from 'node:crypto';
+import fc from 'fast-check';
 import { toHex } from '../../src/crypto/bytes.js';
-import { hashRow, hmac } from '../../src/crypto/hashes.js';
+import { digest, HASHES, hashRow, hmac } from '../../src/crypto/hashes.js';
 import { decryptBody, encryptBody, phase1Cipher } from '../../src/crypto/phase1-ciphers.js';
 import { espCipherById, espLayout, integrityById, splitKeymat } from '../../src/crypto/ipsec-transforms.js';
 import { aesXcbcMac } from '../../src/crypto/xcbc.js';
@@ -29,6 +30,26 @@ describe('crypto primitives: known answers', () => {
     it('a PRF over split input equals the PRF over the concatenation', () => {
       const h = hashRow('SHA2_256');
       assert.equal(toHex(hmac(h, text('k'), text('ab'), text('c'))), toHex(hmac(h, text('k'), text('abc'))));
+    });
+    // hmac() and digest() lay their input out themselves and hash it in one call; OpenSSL's own HMAC and
+    // hash objects are the reference, over keys around every block size and inputs split anywhere.
+    it('hmac() and digest() agree with OpenSSL\'s HMAC and hash objects for any key, input and split', () => {
+      const bytes = (max: number) => fc.uint8Array({ maxLength: max });
+      fc.assert(
+        fc.property(fc.constantFrom(...HASHES), bytes(300), fc.array(bytes(700), { maxLength: 4 }), (h, key, parts) => {
+          const ref = createHmac(h.openssl, key);
+          const refHash = createHash(h.openssl);
+          for (const p of parts) (ref.update(p), refHash.update(p));
+          assert.equal(toHex(hmac(h, key, ...parts)), ref.digest('hex'));
+          assert.equal(toHex(digest(h, ...parts)), refHash.digest('hex'));
+        }),
+        { numRuns: 400, seed: 2104 },
+      );
+    });
+    it('a PRF input far larger than any before still hashes whole', () => {
+      const h = hashRow('SHA');
+      const big = new Uint8Array(20_000).map((_, i) => i & 0xff);
+      assert.equal(toHex(hmac(h, text('k'), big, big)), createHmac('sha1', 'k').update(big).update(big).digest('hex'));
     });
   });
 

@@ -3,7 +3,7 @@
 import net from 'node:net';
 
 const DEFAULT_SOCKET = '/var/run/isakmpd.sock';
-const USAGE = 'usage: isakmpctl [-s SOCK] [-j] show sa|flows|peers|stats|config | connect NAME | teardown NAME|ADDR | reload | debug CLASS LEVEL';
+const USAGE = 'usage: isakmpctl [-s SOCK] [-j] show sa|flows|peers|stats|config | connect NAME... | teardown NAME|ADDR | reload | debug CLASS LEVEL';
 
 type Reply = { ok: boolean; error?: string; [k: string]: unknown };
 
@@ -121,7 +121,7 @@ export async function run(argv: string[]): Promise<number> {
       break;
     case 'connect':
       if (!rest[0]) return usage('connect needs a connection name');
-      req = { cmd: 'connect', name: rest[0] };
+      req = rest.length === 1 ? { cmd: 'connect', name: rest[0] } : { cmd: 'connect', names: rest };
       break;
     case 'teardown':
       if (!rest[0]) return usage('teardown needs a connection name or a peer address');
