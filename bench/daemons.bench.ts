@@ -59,8 +59,9 @@ interface Daemon {
   child: ChildProcess;
   sock: string;
   log: string;
-  /** Phase 2 SAs established, at the last poll. */
+  /** Phase 2 SAs established, and messages retransmitted or received twice, at the last poll. */
   done: number;
+  resent: number;
   exited?: string;
 }
 
@@ -81,7 +82,7 @@ function start(dir: string, side: 1 | 2, n: number): Daemon {
     '-i', path.join(dir, `${name}.pid`), '-R', path.join(dir, `${name}.report`), '--control', sock,
   ], { stdio: ['ignore', 'ignore', fd] });
   fs.closeSync(fd);
-  const d: Daemon = { child, sock, log, done: 0 };
+  const d: Daemon = { child, sock, log, done: 0, resent: 0 };
   child.on('exit', (code, sig) => {
     const last = fs.readFileSync(log, 'utf8').trim().split('\n').slice(-4).join(' | ');
     d.exited = `exited (${sig ?? code}): ${last}`;
@@ -92,8 +93,9 @@ function start(dir: string, side: 1 | 2, n: number): Daemon {
 /** Phase 2 SAs the daemon has established so far (its control socket's stats). */
 async function poll(d: Daemon): Promise<void> {
   const r = await request(d.sock, { cmd: 'show', what: 'stats' });
-  const n = (r as { stats?: { ike?: { phase2Established?: number } } }).stats?.ike?.phase2Established;
-  if (typeof n === 'number') d.done = n;
+  const ike = (r as { stats?: { ike?: { phase2Established?: number; retransmits?: number; duplicates?: number } } }).stats?.ike;
+  if (typeof ike?.phase2Established === 'number') d.done = ike.phase2Established;
+  d.resent = (ike?.retransmits ?? 0) + (ike?.duplicates ?? 0);
 }
 
 /** CPU seconds (user + system) in a /proc stat file (clock ticks of 10 ms); NaN once the process has gone. */
@@ -168,17 +170,22 @@ export async function bench(): Promise<void> {
     await connect(0, WARMUP);
     await until(`${WARMUP} warm-up tunnels`, async () => (await Promise.all([poll(init), poll(resp)]), init.done >= WARMUP && resp.done >= WARMUP), daemons);
     const warmRate = WARMUP / ((performance.now() - w0) / 1000);
+    const resent0 = daemons.map((d) => d.resent);
     const cpu0 = daemons.map((d) => cpuSeconds(d.child.pid));
     const threads0 = daemons.map((d) => threadSeconds(d.child.pid));
+    const self0 = process.cpuUsage();
     const t0 = performance.now();
     const mono0 = process.hrtime.bigint() / 1000n;
     await connect(WARMUP, TUNNELS);
     const all = WARMUP + TUNNELS;
     await until(`${TUNNELS} tunnels`, async () => (await Promise.all([poll(init), poll(resp)]), init.done >= all && resp.done >= all), daemons);
     const seconds = (performance.now() - t0) / 1000;
+    const resent = daemons.map((d, i) => d.resent - resent0[i]!);
     // The measured window on the monotonic clock --cpu-prof's timestamps use (microseconds).
     if (process.env['OAKLEY_BENCH_PROF']) console.log(`  profile window: ${mono0} ${process.hrtime.bigint() / 1000n}`);
     const cpu = daemons.map((d, i) => cpuSeconds(d.child.pid) - cpu0[i]!);
+    const selfUse = process.cpuUsage(self0);
+    const benchMs = ((selfUse.user + selfUse.system) / 1000 / TUNNELS);
     const threadsNow = daemons.map((d) => threadSeconds(d.child.pid));
     const mainCpu = threadsNow.map((t, i) => (t.get('main') ?? NaN) - (threads0[i]!.get('main') ?? NaN));
     const threads = threadsNow.map((t, i) =>
@@ -208,6 +215,8 @@ export async function bench(): Promise<void> {
       `    of which main thread: initiator ${ms(mainCpu[1]!)} ms, responder ${ms(mainCpu[0]!)} ms; ` +
         `other threads (V8 compiler and GC helpers): initiator ${ms(cpu[1]! - mainCpu[1]!)} ms, responder ${ms(cpu[0]! - mainCpu[0]!)} ms`,
     );
+    console.log(`    retransmitted or duplicate messages while measuring: initiator ${resent[1]}, responder ${resent[0]}`);
+    console.log(`    this process (connect requests, polling): ${benchMs.toFixed(2)} ms per handshake`);
     console.log(`    by thread (ms per handshake; V8's helpers are all named node): initiator ${threads[1]}; responder ${threads[0]}`);
   } catch (e) {
     console.log(`handshakes between two daemons: failed: ${(e as Error).message}`);

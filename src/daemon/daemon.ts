@@ -124,7 +124,7 @@ export class IsakmpDaemon {
 
     this.engine = new IkeEngine({
       config: this.mapped.engine, local: this.transport.ikeEndpoints(), ...(this.opts.noNatT ? {} : { natTPort: this.opts.natTPort }),
-      logWanted: (cls, level) => this.log.enabled(cls, level),
+      logWanted: (cls, level, kind) => this.log.wanted(cls, level, kind),
     });
     this.engine.keepPlain = false; // until a capture starts (pcapOn)
 

@@ -57,13 +57,16 @@ export class DaemonLog {
     return level <= this.levels[cls];
   }
 
-  event(e: LogEvent): void {
+  /** Whether event() would write an event of this class, level and kind. */
+  wanted(cls: LogClassName, level: number, kind?: LogEvent['kind']): boolean {
     // -v reports completed phase 1 and 2 whatever the levels; otherwise level 0 is always on.
-    if (e.kind === 'phase1-done' || e.kind === 'phase2-done') {
-      if (this.verbose || this.enabled(e.cls, 10)) this.w.info(e.msg);
-      return;
-    }
-    if (this.enabled(e.cls, e.level)) this.w.info(e.level > 0 ? `${e.cls}: ${e.msg}` : e.msg);
+    if (kind === 'phase1-done' || kind === 'phase2-done') return this.verbose || this.enabled(cls, 10);
+    return this.enabled(cls, level);
+  }
+
+  event(e: LogEvent): void {
+    if (!this.wanted(e.cls, e.level, e.kind)) return;
+    this.w.info(e.level > 0 ? `${e.cls}: ${e.msg}` : e.msg);
   }
 
   info(cls: LogClassName, level: number, msg: string): void {

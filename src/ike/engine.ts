@@ -56,7 +56,7 @@ export interface EngineOptions {
    * Whether an event of this class and level would be written (default: every one). Messages that cost
    * something to build (key dumps) are only built when it says yes; the others are reported regardless.
    */
-  logWanted?: (cls: LogClassName, level: number) => boolean;
+  logWanted?: (cls: LogClassName, level: number, kind?: LogEvent['kind']) => boolean;
 }
 
 export interface EngineStats {
@@ -117,11 +117,14 @@ export class IkeEngine implements Engine {
     if (o.logWanted) this.logWanted = o.logWanted;
   }
 
-  private readonly logWanted?: (cls: LogClassName, level: number) => boolean;
+  private readonly logWanted?: (cls: LogClassName, level: number, kind?: LogEvent['kind']) => boolean;
 
-  /** Whether a log event of `cls` at `level` would be written; callers skip building costly messages. */
-  logs(cls: LogClassName, level: number): boolean {
-    return this.logWanted ? this.logWanted(cls, level) : true;
+  /**
+   * Whether a log event of `cls` at `level` (and `kind`: the completion reports follow -v) would be written;
+   * callers skip building messages nobody reads.
+   */
+  logs(cls: LogClassName, level: number, kind?: LogEvent['kind']): boolean {
+    return this.logWanted ? this.logWanted(cls, level, kind) : true;
   }
 
   readonly natTPort?: number;
@@ -363,13 +366,15 @@ export class IkeEngine implements Engine {
     sa.lastHeardAt = this.now;
     sa.dpd = { peerSupports: sa.dpd?.peerSupports ?? false, seq: this.random(4).readUInt32BE(0) & 0x7fffffff, tries: 0 };
     this.stats.phase1Established++;
-    const d = describePhase1(sa.transform!);
-    this.log(
-      'exchange', 0,
-      `phase 1 done (${sa.initiator ? 'initiator' : 'responder'}): peer ${sa.peer.name} ${endpointKey(sa.remote)} ` +
-        `id ${sa.idI ?? '?'} -> ${sa.idR ?? '?'} ${d.encr} ${d.hash} group ${d.group} icookie ${sa.icookieHex} rcookie ${sa.rcookie.toString('hex')}`,
-      'phase1-done',
-    );
+    if (this.logs('exchange', 0, 'phase1-done')) {
+      const d = describePhase1(sa.transform!);
+      this.log(
+        'exchange', 0,
+        `phase 1 done (${sa.initiator ? 'initiator' : 'responder'}): peer ${sa.peer.name} ${endpointKey(sa.remote)} ` +
+          `id ${sa.idI ?? '?'} -> ${sa.idR ?? '?'} ${d.encr} ${d.hash} group ${d.group} icookie ${sa.icookieHex} rcookie ${sa.rcookie.toString('hex')}`,
+        'phase1-done',
+      );
+    }
     // Our own attempt with the same peer that the peer never answered is now redundant: its waiting
     // connections ride on this SA. One the peer did answer is kept, since the peer holds it too.
     for (const other of [...this.sasOfPeer(sa.peer.name)]) {

@@ -421,14 +421,16 @@ function finish(e: IkeEngine, sa: IsakmpSa, q: QuickExchange, gxy: Buffer | unde
   e.install({ kind: 'add', sa: spec });
   e.stats.phase2Established++;
   if (e.logs('crypto', KEY_LOG_LEVEL)) e.log('crypto', KEY_LOG_LEVEL, `KEYMAT in 0x${hex32(spec.inbound.spi)} enc ${hex(spec.inbound.encKey)} auth ${hex(spec.inbound.authKey)}; out 0x${hex32(spec.outbound.spi)} enc ${hex(spec.outbound.encKey)} auth ${hex(spec.outbound.authKey)}`);
-  const what = main.protocol === 'ah' ? `AH ${t.mode} ${t.integ}`
-    : `${ah ? `AH ${ah.chosen.integ} + ` : ''}ESP ${t.mode} ${encrName(t.encr, spec.keyLength * 8)}${t.integ !== 'none' ? ` ${t.integ}` : ''}`;
-  e.log(
-    'exchange', 0,
-    `phase 2 done (${q.initiator ? 'initiator' : 'responder'}): connection ${spec.connection} peer ${sa.peer.name} ` +
-      `${spec.localSelector} <-> ${spec.remoteSelector} ${what}` +
-      `${t.pfsGroup ? ` pfs group ${t.pfsGroup}` : ''} spi in 0x${hex32(spec.inbound.spi)} out 0x${hex32(spec.outbound.spi)}` +
-      `${ah ? ` (AH in 0x${hex32(ah.spiIn)} out 0x${hex32(ah.peerSpi)})` : ''}`,
-    'phase2-done',
-  );
+  if (e.logs('exchange', 0, 'phase2-done')) {
+    const what = main.protocol === 'ah' ? `AH ${t.mode} ${t.integ}`
+      : `${ah ? `AH ${ah.chosen.integ} + ` : ''}ESP ${t.mode} ${encrName(t.encr, spec.keyLength * 8)}${t.integ !== 'none' ? ` ${t.integ}` : ''}`;
+    e.log(
+      'exchange', 0,
+      `phase 2 done (${q.initiator ? 'initiator' : 'responder'}): connection ${spec.connection} peer ${sa.peer.name} ` +
+        `${spec.localSelector} <-> ${spec.remoteSelector} ${what}` +
+        `${t.pfsGroup ? ` pfs group ${t.pfsGroup}` : ''} spi in 0x${hex32(spec.inbound.spi)} out 0x${hex32(spec.outbound.spi)}` +
+        `${ah ? ` (AH in 0x${hex32(ah.spiIn)} out 0x${hex32(ah.peerSpi)})` : ''}`,
+      'phase2-done',
+    );
+  }
 }
