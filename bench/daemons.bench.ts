@@ -27,7 +27,7 @@ const ISAKMPD_JS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '.
 
 const address = (side: 1 | 2, i: number): string => `127.${side}.${Math.floor(i / 250)}.${(i % 250) + 1}`;
 
-function conf(side: 1 | 2, n: number): string {
+export function conf(side: 1 | 2, n: number): string {
   const other = side === 1 ? 2 : 1;
   const local = Array.from({ length: n }, (_, i) => address(side, i));
   const out: string[] = [

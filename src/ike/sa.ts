@@ -148,10 +148,14 @@ export function newIsakmpSa(o: IsakmpSaStart): IsakmpSa {
 
 /** Bytes kept as a one-byte string: a short string costs a few dozen bytes, a small Buffer ~200 besides its contents. */
 const toLatin1 = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
-/** A fresh Buffer of its own (not a slice of Node's shared pool) with the bytes of a one-byte string. */
+/**
+ * A fresh Buffer of its own (not a slice of Node's shared pool) with the bytes of a one-byte string. Copied
+ * by hand: these are cookies and IDs of a few bytes, read several times per message, and Buffer#write's
+ * encoder costs more than the copy.
+ */
 function fromLatin1(s: string, start = 0, end = s.length): Buffer {
   const b = Buffer.alloc(end - start);
-  b.write(s.slice(start, end), 'latin1');
+  for (let i = start; i < end; i++) b[i - start] = s.charCodeAt(i);
   return b;
 }
 

@@ -30,12 +30,17 @@ export interface PayloadSpan {
   body: Uint8Array;
 }
 
-// Kept beside the records, not in them, so decoded payloads stay plain data (JSON, deepEqual, encode).
-const SPANS = new WeakMap<Payload, PayloadSpan>();
+// Kept under a non-enumerable symbol key, so decoded payloads stay plain data (JSON, deepEqual, encode).
+// Not in a WeakMap: every received payload gets one, and inserting into one WeakMap shared by thousands
+// of short-lived payloads cost about a microsecond each, besides the ephemeron work it gives every young
+// collection.
+const SPAN = Symbol('received bytes');
+type WithSpan = Payload & { [SPAN]?: Uint8Array };
 
 /** The received bytes of a payload decoded with `{ spans: true }`; undefined for any other payload. */
 export function payloadSpan(p: Payload): PayloadSpan | undefined {
-  return SPANS.get(p);
+  const raw = (p as WithSpan)[SPAN];
+  return raw ? { raw, body: raw.subarray(4) } : undefined;
 }
 
 /** Decode and check the 28-byte header; does not look at the payloads. */
@@ -115,10 +120,7 @@ function chain(buf: Uint8Array, start: number, end: number, first: number, opts:
     const [n, body] = genericHeader(r, `payload ${type}`);
     next = n;
     const p = decodeBody(type, body);
-    if (opts.spans) {
-      const raw = buf.subarray(start, r.pos);
-      SPANS.set(p, { raw, body: raw.subarray(4) });
-    }
+    if (opts.spans) Object.defineProperty(p, SPAN, { value: buf.subarray(start, r.pos) });
     out.push(p);
   }
   if (r.remaining !== 0 && !opts.decrypted && !(opts.allowAlignment && isAlignmentPadding(buf, r.pos, end)))
