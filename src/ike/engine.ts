@@ -84,10 +84,10 @@ export class IkeEngine implements Engine {
   readonly quickOfSa = this.quick.index((q) => q.isakmp.icookieHex);
   /** IPsec SAs by id, also by connection and by peer address. */
   readonly ipsec = new IndexedMap<string, IpsecSa>();
-  readonly ipsecOf = this.ipsec.index((s) => s.spec.connection);
-  readonly ipsecAt = this.ipsec.index((s) => s.spec.remote.address);
+  readonly ipsecOf = this.ipsec.index((s) => s.connection);
+  readonly ipsecAt = this.ipsec.index((s) => s.remoteAddress);
   /** by the initiator cookie of the ISAKMP SA that negotiated it (the start of its id) */
-  readonly ipsecOfSa = this.ipsec.index((s) => s.spec.id.slice(0, 16));
+  readonly ipsecOfSa = this.ipsec.index((s) => s.id.slice(0, 16));
   /**
    * Whether sent encrypted messages carry their plaintext too (Outgoing.plain, for the plaintext pcap).
    * A daemon turns it on only while it captures: encoding each message twice costs every handshake.
@@ -108,7 +108,7 @@ export class IkeEngine implements Engine {
     // What a run adds can have timers earlier than the cached earliest one: note the ISAKMP SA it hangs off.
     this.sas.onSet = (sa) => this.touched?.add(sa.icookieHex);
     this.quick.onSet = (q) => this.touched?.add(q.isakmp.icookieHex);
-    this.ipsec.onSet = (s) => this.touched?.add(s.spec.id.slice(0, 16));
+    this.ipsec.onSet = (s) => this.touched?.add(s.id.slice(0, 16));
     this.config = o.config;
     this.local = o.local;
     this.rng = o.rng ?? systemRng;
@@ -675,9 +675,9 @@ export class IkeEngine implements Engine {
         // Renegotiate active connections before the hard lifetime; the old SA serves until then. If the
         // peer already rekeyed, the fresher SA is there and nothing is needed.
         s.rekeyStarted = true;
-        const conn = this.connectionByName(s.spec.connection);
+        const conn = this.connectionByName(s.connection);
         if (conn && !conn.passive && !this.isUp(conn.name)) {
-          this.log('sa', 10, `IPsec SA ${s.spec.id} of ${conn.name} reached its soft lifetime: renegotiating`);
+          this.log('sa', 10, `IPsec SA ${s.id} of ${conn.name} reached its soft lifetime: renegotiating`);
           this.connect(conn.name);
         }
       }
@@ -749,7 +749,7 @@ export class IkeEngine implements Engine {
           this.log('sa', 0, `ISAKMP SA with ${sa.peer.name} deleted`, 'deleted');
         } else {
           for (const s of [...this.ipsec.values()]) {
-            if (s.isakmpSerial === sa.serial && s.spec.id.endsWith(`:${hex32(c.messageId)}`)) this.deleteIpsecAndTell(s, 'deleted by operator');
+            if (s.isakmpSerial === sa.serial && s.id.endsWith(`:${hex32(c.messageId)}`)) this.deleteIpsecAndTell(s, 'deleted by operator');
           }
         }
         return;
@@ -775,7 +775,7 @@ export class IkeEngine implements Engine {
         if (c.hard) this.deleteIpsecAndTell(s, `hard lifetime (${c.reason ?? 'data plane'}) reached`);
         else if (s.softAt > this.now) {
           // Soft byte (or packet) limit in the data plane: renegotiate now, as at the soft time limit.
-          this.log('sa', 10, `soft expiry (${c.reason ?? 'data plane'}) for IPsec SA ${s.spec.id}: renegotiating`);
+          this.log('sa', 10, `soft expiry (${c.reason ?? 'data plane'}) for IPsec SA ${s.id}: renegotiating`);
           s.softAt = this.now;
         }
         return;

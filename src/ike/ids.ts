@@ -13,8 +13,35 @@ export const u32 = (n: number): Buffer => {
   return b;
 };
 
+/**
+ * Dotted-quad text as 4 bytes, by hand: IDs are built from configured addresses several times per
+ * handshake. Accepts what net.isIPv4 accepts (no leading zeros, each part 0-255), nothing else.
+ */
+function ipv4Bytes(a: string): Buffer | undefined {
+  if (a.length < 7 || a.length > 15) return undefined;
+  const b = Buffer.alloc(4);
+  let part = 0;
+  let value = 0;
+  let digits = 0;
+  for (let i = 0; i <= a.length; i++) {
+    const c = i < a.length ? a.charCodeAt(i) : 0x2e;
+    if (c === 0x2e) {
+      if (digits === 0 || part > 3) return undefined;
+      b[part++] = value;
+      value = 0;
+      digits = 0;
+    } else if (c >= 0x30 && c <= 0x39) {
+      if (digits > 0 && value === 0) return undefined; // a leading zero
+      value = value * 10 + (c - 0x30);
+      if (++digits > 3 || value > 255) return undefined;
+    } else return undefined;
+  }
+  return part === 4 ? b : undefined;
+}
+
 export function addrBytes(a: string): Buffer | undefined {
-  if (net.isIPv4(a)) return Buffer.from(a.split('.').map(Number));
+  const v4 = ipv4Bytes(a);
+  if (v4) return v4;
   if (net.isIPv6(a)) {
     const [head, tail] = a.includes('::') ? a.split('::') : [a, undefined];
     const h = head ? head.split(':') : [];
@@ -39,13 +66,15 @@ export function addrText(u: Uint8Array): string {
 }
 
 export function idFromSpec(s: IdSpec): IdPayload | undefined {
-  const base = { type: PayloadType.ID, protocol: 'protocol' in s ? s.protocol ?? 0 : 0, port: 'port' in s ? s.port ?? 0 : 0 } as const;
+  const protocol = 'protocol' in s ? s.protocol ?? 0 : 0;
+  const port = 'port' in s ? s.port ?? 0 : 0;
+  const id = (data: Buffer): IdPayload => ({ type: PayloadType.ID, idType: IdType[s.type], protocol, port, data });
   switch (s.type) {
     case 'IPV4_ADDR':
     case 'IPV6_ADDR': {
       const b = addrBytes(s.address);
       if (!b || b.length !== (s.type === 'IPV4_ADDR' ? 4 : 16)) return undefined;
-      return { ...base, idType: IdType[s.type], data: b };
+      return id(b);
     }
     case 'IPV4_ADDR_SUBNET':
     case 'IPV6_ADDR_SUBNET': {
@@ -53,10 +82,13 @@ export function idFromSpec(s: IdSpec): IdPayload | undefined {
       const m = addrBytes(s.netmask);
       const len = s.type === 'IPV4_ADDR_SUBNET' ? 4 : 16;
       if (!n || !m || n.length !== len || m.length !== len) return undefined;
-      return { ...base, idType: IdType[s.type], data: Buffer.concat([n, m]) };
+      const data = Buffer.alloc(2 * len);
+      data.set(n, 0);
+      data.set(m, len);
+      return id(data);
     }
     default:
-      return { ...base, idType: IdType[s.type], data: Buffer.from(s.name, 'utf8') };
+      return id(Buffer.from(s.name, 'utf8'));
   }
 }
 
@@ -98,9 +130,10 @@ export function idText(p: { idType: number; protocol: number; port: number; data
 
 /**
  * A sequential copy of a string built by concatenation: these texts stay in SA records (idI/idR, selectors),
- * and a tree of concatenations costs about twice the flat string.
+ * and a tree of concatenations costs about twice the flat string. (Through UTF-8 and back: half the cost
+ * of splitting into characters, and the texts never hold lone surrogates.)
  */
-export const flat = (s: string): string => s.split('').join('');
+export const flat = (s: string): string => Buffer.from(s, 'utf8').toString('utf8');
 
 export const sameId = (a: { idType: number; protocol: number; port: number; data: Uint8Array }, b: IdPayload): boolean =>
   a.idType === b.idType && a.protocol === b.protocol && a.port === b.port && Buffer.from(a.data).equals(b.data);

@@ -346,8 +346,12 @@ export function newQuick(o: Pick<QuickExchange, 'messageId' | 'isakmp' | 'initia
 }
 
 export interface IpsecSa {
-  /** The SA as installed, without keys (they went to the data plane only). */
+  /** The SA as installed, without keys (they went to the data plane only); built on each read. */
   readonly spec: IpsecSaSpec;
+  /** spec.id, spec.connection and spec.remote.address, without building the spec (the engine's indexes). */
+  readonly id: string;
+  readonly connection: string;
+  readonly remoteAddress: string;
   peer: string;
   isakmpSerial: number;
   createdAt: Millis;
@@ -416,7 +420,7 @@ class IpsecSaRecord implements IpsecSa {
   readonly #natOa: IpsecSaSpec['natOa'];
   readonly #algo: IpsecAlgo;
 
-  constructor(spec: IpsecSaSpec, o: Omit<IpsecSa, 'spec'>) {
+  constructor(spec: IpsecSaSpec, o: Omit<IpsecSa, 'spec' | 'id' | 'connection' | 'remoteAddress'>) {
     this.peer = o.peer;
     this.isakmpSerial = o.isakmpSerial;
     this.createdAt = o.createdAt;
@@ -438,6 +442,16 @@ class IpsecSaRecord implements IpsecSa {
     this.#algo = internAlgo(spec);
   }
 
+  get id(): string {
+    return this.#id;
+  }
+  get connection(): string {
+    return this.#connection;
+  }
+  get remoteAddress(): string {
+    return this.#remote.address;
+  }
+
   get spec(): IpsecSaSpec {
     const a = this.#algo;
     return {
@@ -457,6 +471,6 @@ class IpsecSaRecord implements IpsecSa {
 }
 
 /** The engine's record of a negotiated IPsec SA (its keys stay out of it). */
-export function newIpsecSa(spec: IpsecSaSpec, o: Omit<IpsecSa, 'spec'>): IpsecSa {
+export function newIpsecSa(spec: IpsecSaSpec, o: Omit<IpsecSa, 'spec' | 'id' | 'connection' | 'remoteAddress'>): IpsecSa {
   return new IpsecSaRecord(spec, o);
 }

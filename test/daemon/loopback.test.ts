@@ -125,7 +125,14 @@ describe('isakmpd on 127.0.0.1: two daemons, FIFO and control socket', function 
     const r = await request(west!.sock, { cmd: 'teardown', target: '127.0.0.1' });
     assert.equal(r.ok, true);
     await waitFor(async () => (await showSa(east!)).isakmp.length === 0 && (await showSa(east!)).ipsec.length === 0, 10_000, 'phase 1 gone on east');
-    const c = await request(east!.sock, { cmd: 'connect', name: 'tunnel' });
+    // several names at once: one unknown name refuses the request and starts none of them
+    const mixed = await request(east!.sock, { cmd: 'connect', names: ['tunnel', 'no-such-connection'] });
+    assert.equal(mixed.ok, false);
+    assert.match(String(mixed.error), /no connection named no-such-connection; nothing started/);
+    await assert.rejects(run(process.execPath, [ISAKMPCTL, '-s', east!.sock, 'connect', 'tunnel', 'no-such-connection']), /no connection named no-such-connection/);
+    assert.equal((await showSa(east!)).isakmp.length, 0, 'the known name was not started');
+    assert.equal((await request(east!.sock, { cmd: 'connect', names: [] })).ok, false);
+    const c = await request(east!.sock, { cmd: 'connect', names: ['tunnel'] });
     assert.equal(c.ok, true);
     await waitFor(async () => (await showSa(west!)).ipsec.length === 1, 10_000, 'tunnel back up');
     const bad = await request(east!.sock, { cmd: 'connect', name: 'no-such-connection' });

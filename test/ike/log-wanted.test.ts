@@ -7,6 +7,7 @@ import type { LogClassName } from '../../src/ike/types.js';
 import type { ConnectionConfig, EngineConfig } from '../../src/ike/config.js';
 import { KEY_LOG_LEVEL } from '../../src/crypto/index.js';
 import { SimNet, EAST, WEST, pairConfigs, added, type Node } from './sim.js';
+import type { LogEvent } from '../../src/ike/types.js';
 
 function tunnel(wanted?: (cls: LogClassName, level: number) => boolean): { east: Node; west: Node; asked: string[] } {
   const net = new SimNet();
@@ -78,3 +79,42 @@ describe('ike/engine: connections by peer', () => {
   });
 });
 
+
+describe('ike/engine: what is built only for a reader', () => {
+  it('phase 1 and phase 2 reports are built only when the predicate wants their kind (-v)', () => {
+    const seen: string[] = [];
+    const quiet = (cls: LogClassName, level: number, kind?: LogEvent['kind']): boolean => (kind && seen.push(`${cls}=${level}:${kind}`), !kind);
+    const net = new SimNet();
+    const cfg = pairConfigs({ pfs: 14 });
+    const east = net.add('east', EAST, cfg.east, 'east-k');
+    const west = net.add('west', WEST, cfg.west, 'west-k');
+    east.engine = new IkeEngine({ config: cfg.east, local: [EAST], rng: seededRng('east-k'), logWanted: quiet });
+    west.engine = new IkeEngine({ config: cfg.west, local: [WEST], rng: seededRng('west-k'), logWanted: (c, l, k) => (k === 'phase2-done' ? true : quiet(c, l, k)) });
+    net.command(east, { type: 'connect', name: 'east-west' });
+    net.run(60_000, () => added(east).length > 0 && added(west).length > 0);
+    assert.equal(added(east).length, 1, 'the tunnel came up');
+    assert.ok(seen.includes('exchange=0:phase1-done') && seen.includes('exchange=0:phase2-done'), 'the engine asked');
+    assert.deepEqual(east.logs.filter((l) => l.kind === 'phase1-done' || l.kind === 'phase2-done'), []);
+    assert.deepEqual(west.logs.filter((l) => l.kind === 'phase1-done').length, 0);
+    assert.equal(west.logs.filter((l) => l.kind === 'phase2-done').length, 1, 'the one kind wanted is built');
+  });
+
+  it('encrypted messages carry their plaintext only while keepPlain is on', () => {
+    const net = new SimNet();
+    const cfg = pairConfigs({ pfs: 14 });
+    const east = net.add('east', EAST, cfg.east, 'east-p');
+    const west = net.add('west', WEST, cfg.west, 'west-p');
+    east.engine.keepPlain = false;
+    net.command(east, { type: 'connect', name: 'east-west' });
+    net.run(60_000, () => added(east).length > 0 && added(west).length > 0);
+    assert.equal(added(west).length, 1, 'the tunnel came up');
+    const encrypted = (from: string) => net.wire.filter((p) => p.from.address === from && (p.data[19]! & 1) === 1);
+    assert.ok(encrypted(EAST.address).length >= 3 && encrypted(WEST.address).length >= 2, 'both sides sent encrypted messages');
+    for (const p of encrypted(EAST.address)) assert.equal(p.plain, undefined, 'east keeps no plaintext copy');
+    for (const p of encrypted(WEST.address)) {
+      assert.ok(p.plain, 'west keeps its plaintext copy');
+      assert.deepEqual(p.plain.subarray(0, 24), p.data.subarray(0, 24), 'same header up to the length');
+      assert.notDeepEqual(p.plain.subarray(28), p.data.subarray(28), 'the body is the plaintext');
+    }
+  });
+});

@@ -20,6 +20,8 @@ export interface Packet {
   from: Endpoint;
   to: Endpoint;
   data: Uint8Array;
+  /** The engine's plaintext copy of an encrypted message (Outgoing.plain), when it made one. */
+  plain?: Uint8Array;
   seq: number;
 }
 
@@ -73,7 +75,7 @@ export class SimNet {
     n.logs.push(...fx.log);
     n.timer = fx.nextTimer;
     for (const o of fx.send) {
-      const p: Packet = { at: this.now + this.latency, from: this.natOut(o.from), to: o.to, data: o.data, seq: this.seq++ };
+      const p: Packet = { at: this.now + this.latency, from: this.natOut(o.from), to: o.to, data: o.data, ...(o.plain ? { plain: o.plain } : {}), seq: this.seq++ };
       this.wire.push(p);
       const verdict = this.filter(p);
       if (verdict === 'drop') continue;
