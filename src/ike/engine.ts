@@ -214,8 +214,8 @@ export class IkeEngine implements Engine {
     let t: Millis | undefined;
     const sa = this.sas.get(icookieHex);
     if (sa) t = minTime(t, this.timerOfSa(sa));
-    for (const q of this.quickOfSa(icookieHex)) t = minTime(t, this.timerOfQuick(q));
-    for (const s of this.ipsecOfSa(icookieHex)) t = minTime(t, this.timerOfIpsec(s));
+    this.quickOfSa.each(icookieHex, (q) => (t = minTime(t, this.timerOfQuick(q))));
+    this.ipsecOfSa.each(icookieHex, (s) => (t = minTime(t, this.timerOfIpsec(s))));
     return t;
   }
 

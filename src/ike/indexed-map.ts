@@ -6,14 +6,25 @@ export class IndexedMap<K, V> extends Map<K, V> {
   // and a Set per group would cost more than the record it indexes.
   private readonly idx: { of: (v: V) => string; groups: Map<string, V | Set<V>> }[] = [];
 
-  /** Adds an index; returns a lookup function for it. Call before the first set(). */
-  index(of: (v: V) => string): (key: string) => readonly V[] {
+  /**
+   * Adds an index; returns a lookup function for it (a copy of the group, safe to change the map while
+   * going through it) with `each`, which visits the group in place and allocates nothing (the map must not
+   * change meanwhile). Call before the first set().
+   */
+  index(of: (v: V) => string): Lookup<V> {
     const groups = new Map<string, V | Set<V>>();
     this.idx.push({ of, groups });
-    return (key) => {
+    const lookup = (key: string): readonly V[] => {
       const g = groups.get(key);
       return g === undefined ? EMPTY : g instanceof Set ? [...g] : [g];
     };
+    lookup.each = (key: string, f: (v: V) => void): void => {
+      const g = groups.get(key);
+      if (g === undefined) return;
+      if (g instanceof Set) g.forEach((v) => f(v));
+      else f(g);
+    };
+    return lookup;
   }
 
   /** Called with every value set (the engine notes whose timers may have moved). */
@@ -61,3 +72,8 @@ export class IndexedMap<K, V> extends Map<K, V> {
 }
 
 const EMPTY: readonly never[] = [];
+
+export interface Lookup<V> {
+  (key: string): readonly V[];
+  each(key: string, f: (v: V) => void): void;
+}

@@ -71,16 +71,28 @@ export class Reader {
   }
 }
 
+/**
+ * A writer's working buffer between uses: every message is encoded once or twice per send, and a fresh
+ * buffer each time (then a copy of the used part) doubled the allocations that outlive a typed array's
+ * in-heap size. One writer at a time gets it; one made while it is out (nested) allocates its own.
+ */
+let spare: Uint8Array | undefined = new Uint8Array(2048);
+
+const EMPTY = new Uint8Array(0);
+
 /** Growable big-endian writer. */
 export class Writer {
   private buf: Uint8Array;
   len = 0;
   constructor(capacity = 256) {
-    this.buf = new Uint8Array(capacity);
+    if (spare && spare.length >= capacity) {
+      this.buf = spare;
+      spare = undefined;
+    } else this.buf = new Uint8Array(capacity);
   }
   private grow(n: number): void {
     if (this.len + n <= this.buf.length) return;
-    let cap = this.buf.length * 2;
+    let cap = Math.max(this.buf.length * 2, 64);
     while (cap < this.len + n) cap *= 2;
     const nb = new Uint8Array(cap);
     nb.set(this.buf.subarray(0, this.len));
@@ -124,8 +136,15 @@ export class Writer {
     checkInt(v, 0xff, 'u8');
     this.buf[at] = v;
   }
+  /** The bytes written, in a buffer of their own; the writer is done (its working buffer goes back). */
   finish(): Uint8Array {
-    return this.buf.slice(0, this.len);
+    const out = this.buf.slice(0, this.len);
+    // The working buffer saw message plaintext: wiped before another writer takes it.
+    this.buf.fill(0, 0, this.len);
+    if (this.buf.length <= 65536 && (!spare || spare.length < this.buf.length)) spare = this.buf;
+    this.buf = EMPTY;
+    this.len = 0;
+    return out;
   }
 }
 

@@ -15,6 +15,9 @@ describe('IndexedMap (secondary indexes of engine records)', () => {
         for (let g = 0; g <= 4; g++) {
           const scan = [...m.values()].filter((v) => v.group === `g${g}`).map((v) => v.id).sort((a, b) => a - b);
           assert.deepEqual([...byGroup(`g${g}`)].map((v) => v.id).sort((a, b) => a - b), scan);
+          const visited: number[] = [];
+          byGroup.each(`g${g}`, (v) => visited.push(v.id));
+          assert.deepEqual(visited.sort((a, b) => a - b), scan, 'each visits the same group');
         }
       }),
       { numRuns: 200, seed: 7 },
