@@ -42,8 +42,16 @@ export function hashRow(idOrName: number | string): HashRow {
 // wrapper that V8's scavenger must finalize (weak handle processing was about a third of every young
 // collection in the two-daemon bench), so where Node has the one-shot crypto.hash (20.12+) the input is laid
 // out in one scratch buffer and hashed in one call, and HMAC is its RFC 2104 definition over two such calls.
-type OneShot = (algorithm: string, data: Uint8Array, encoding: 'buffer') => Buffer;
+// The digest comes back as a one-byte string: half the cost of a Buffer, which is a native allocation.
+type OneShot = (algorithm: string, data: Uint8Array, encoding: 'latin1') => string;
 const oneShot = (crypto as unknown as { hash?: OneShot }).hash;
+
+/** The bytes of a one-byte (latin1) string. */
+function bytesOf(s: string): Uint8Array {
+  const out = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
+  return out;
+}
 
 let scratch = Buffer.alloc(4096);
 
@@ -69,11 +77,11 @@ const total = (parts: readonly Uint8Array[]): number => {
 
 export function digest(hash: HashRow, ...parts: readonly Uint8Array[]): Uint8Array {
   if (oneShot) {
-    if (parts.length === 1) return new Uint8Array(oneShot(hash.openssl, parts[0]!, 'buffer'));
+    if (parts.length === 1) return bytesOf(oneShot(hash.openssl, parts[0]!, 'latin1'));
     const buf = room(total(parts));
     const n = lay(buf, 0, parts);
     try {
-      return new Uint8Array(oneShot(hash.openssl, buf.subarray(0, n), 'buffer'));
+      return bytesOf(oneShot(hash.openssl, buf.subarray(0, n), 'latin1'));
     } finally {
       buf.fill(0, 0, n);
     }
@@ -91,18 +99,17 @@ export function hmac(hash: HashRow, key: Uint8Array, ...parts: readonly Uint8Arr
     return new Uint8Array(h.digest());
   }
   // RFC 2104: H(K ^ opad || H(K ^ ipad || text)), K hashed first when longer than a block.
-  const k = key.length > hash.block ? oneShot(hash.openssl, key, 'buffer') : key;
+  const k = key.length > hash.block ? bytesOf(oneShot(hash.openssl, key, 'latin1')) : key;
   const B = hash.block;
   const buf = room(B + Math.max(total(parts), hash.length));
   let n = B;
   try {
     for (let i = 0; i < B; i++) buf[i] = (i < k.length ? k[i]! : 0) ^ 0x36;
     n = lay(buf, B, parts);
-    const inner = oneShot(hash.openssl, buf.subarray(0, n), 'buffer');
+    const inner = oneShot(hash.openssl, buf.subarray(0, n), 'latin1');
     for (let i = 0; i < B; i++) buf[i]! ^= 0x36 ^ 0x5c;
-    buf.set(inner, B);
-    inner.fill(0);
-    return new Uint8Array(oneShot(hash.openssl, buf.subarray(0, B + hash.length), 'buffer'));
+    for (let i = 0; i < inner.length; i++) buf[B + i] = inner.charCodeAt(i);
+    return bytesOf(oneShot(hash.openssl, buf.subarray(0, B + hash.length), 'latin1'));
   } finally {
     // Keys and PRF input (g^xy among it) must not outlive the call in a shared buffer.
     buf.fill(0, 0, Math.max(n, B + hash.length));

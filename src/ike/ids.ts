@@ -58,10 +58,9 @@ export function addrBytes(a: string): Buffer | undefined {
 }
 
 export function addrText(u: Uint8Array): string {
-  const b = Buffer.from(u);
-  if (b.length === 4) return [...b].join('.');
+  if (u.length === 4) return `${u[0]}.${u[1]}.${u[2]}.${u[3]}`;
   const parts: string[] = [];
-  for (let i = 0; i < 16; i += 2) parts.push(b.readUInt16BE(i).toString(16));
+  for (let i = 0; i < 16; i += 2) parts.push(((u[i]! << 8) | u[i + 1]!).toString(16));
   return parts.join(':').replace(/(^|:)0(:0)+(:|$)/, '::').replace(/:{3,}/, '::');
 }
 
@@ -101,7 +100,7 @@ const maskBits = (m: Uint8Array): number => [...m].reduce((n, b) => n + b.toStri
 /** "192.0.2.0/24", "198.51.100.7/32", "fqdn/host.example" and, with a protocol, ":17/500". */
 export function idText(p: { idType: number; protocol: number; port: number; data: Uint8Array }): string {
   let s: string;
-  const data = Buffer.from(p.data);
+  const data = Buffer.from(p.data.buffer, p.data.byteOffset, p.data.byteLength); // a view, for the text encodings
   switch (p.idType) {
     case IdType.IPV4_ADDR:
     case IdType.IPV6_ADDR:
