@@ -41,6 +41,19 @@ export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   return d === 0;
 }
 
+/** Big-endian unsigned comparison of two byte strings of the same length: -1, 0 or 1. */
+export function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  if (a.length !== b.length) throw new RangeError(`compareBytes: lengths ${a.length} and ${b.length}`);
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i]! < b[i]! ? -1 : 1;
+  return 0;
+}
+
+/** Whether a big-endian unsigned number is 0 or 1. */
+export function atMostOne(b: Uint8Array): boolean {
+  for (let i = 0; i < b.length - 1; i++) if (b[i] !== 0) return false;
+  return b.length === 0 || b[b.length - 1]! <= 1;
+}
+
 export function bytesToBigInt(b: Uint8Array): bigint {
   return b.length === 0 ? 0n : BigInt('0x' + toHex(b));
 }

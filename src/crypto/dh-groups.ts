@@ -10,7 +10,7 @@
 // the KeyObject path costs about 6x more per g^xy (bench/crypto.bench.ts measures both paths).
 import { createDiffieHellman, createECDH, getCurves, getDiffieHellman, type DiffieHellman, type ECDH } from 'node:crypto';
 import { GroupDescription } from '../isakmp/numbers.js';
-import { bytesToBigInt, leftPad } from './bytes.js';
+import { atMostOne, bytesToBigInt, compareBytes, leftPad } from './bytes.js';
 import { fail, ok, type CryptoResult } from './errors.js';
 import { systemRng, type Rng } from './random.js';
 
@@ -105,14 +105,18 @@ export function dhGroup(id: number): CryptoResult<DhGroupRow> {
   return ok(row);
 }
 
-const primes = new Map<number, { prime: Buffer; p: bigint }>();
+const primes = new Map<number, { prime: Buffer; p: bigint; pMinus1: Uint8Array }>();
 
-/** The group's prime as bytes and as a number (from node's built-in RFC 2409/3526 group). */
-export function modpPrime(row: ModpGroupRow): { prime: Buffer; p: bigint } {
+/**
+ * The group's prime as bytes and as a number (from node's built-in RFC 2409/3526 group), and p-1 as bytes
+ * of the public value's length (what a peer's value is compared with, byte by byte).
+ */
+export function modpPrime(row: ModpGroupRow): { prime: Buffer; p: bigint; pMinus1: Uint8Array } {
   let v = primes.get(row.id);
   if (!v) {
     const prime = getDiffieHellman(row.nodeGroup).getPrime();
-    v = { prime, p: bytesToBigInt(prime) };
+    const p = bytesToBigInt(prime);
+    v = { prime, p, pMinus1: leftPad(Buffer.from((p - 1n).toString(16).padStart(row.publicLength * 2, '0'), 'hex'), row.publicLength) };
     primes.set(row.id, v);
   }
   return v;
@@ -128,9 +132,7 @@ export function checkPublicValue(row: DhGroupRow, value: Uint8Array): CryptoResu
     return fail('INVALID_KEY_INFORMATION', `${row.name} public value is ${value.length} bytes, expected ${row.publicLength}`);
   }
   if (row.kind === 'modp') {
-    const y = bytesToBigInt(value);
-    const { p } = modpPrime(row);
-    if (y <= 1n || y >= p - 1n) return fail('INVALID_KEY_INFORMATION', `${row.name} public value out of range (must be 1 < y < p-1)`);
+    if (atMostOne(value) || compareBytes(value, modpPrime(row).pMinus1) >= 0) return fail('INVALID_KEY_INFORMATION', `${row.name} public value out of range (must be 1 < y < p-1)`);
   }
   return ok(undefined);
 }
@@ -176,7 +178,7 @@ function modpKeyPair(row: ModpGroupRow, rng: Rng): DhKeyPair {
   // the strength rather than in the size of p.
   const bytes = Math.ceil(row.privateBits / 8);
   let drawn = rng(bytes);
-  for (let tries = 0; bytesToBigInt(drawn) < 2n; tries++) {
+  for (let tries = 0; atMostOne(drawn); tries++) {
     if (tries > 64) throw new RangeError('the random source keeps giving private exponents below 2');
     drawn = rng(bytes);
   }

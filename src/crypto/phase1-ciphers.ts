@@ -119,7 +119,10 @@ export function encryptBody(spec: Phase1CipherSpec, key: Uint8Array, iv: Uint8Ar
   const padded = body.length % bs === 0 && body.length > 0 ? body : padTo(body, bs);
   const c = createCipheriv(spec.openssl, key, iv);
   c.setAutoPadding(false);
-  return new Uint8Array(Buffer.concat([c.update(padded), c.final()]));
+  // Whole blocks without padding: update() returns all of it (in a buffer of its own), final() nothing.
+  const out = c.update(padded);
+  c.final();
+  return out;
 }
 
 /** Decrypts an ISAKMP body; trailing padding is kept (the codec stops at the last payload). */
@@ -129,7 +132,9 @@ export function decryptBody(spec: Phase1CipherSpec, key: Uint8Array, iv: Uint8Ar
   }
   const d = createDecipheriv(spec.openssl, key, iv);
   d.setAutoPadding(false);
-  return ok(new Uint8Array(Buffer.concat([d.update(ciphertext), d.final()])));
+  const out = d.update(ciphertext);
+  d.final();
+  return ok(out);
 }
 
 function padTo(body: Uint8Array, bs: number): Uint8Array {

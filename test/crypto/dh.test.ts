@@ -141,10 +141,11 @@ describe('crypto DH groups', () => {
       const kp = generateKeyPair(row);
       const { p } = modpPrime(row);
       const enc = (n: bigint): Uint8Array => hex(n.toString(16).padStart(row.publicLength * 2, '0'));
-      for (const y of [0n, 1n, p - 1n, p]) {
+      for (const y of [0n, 1n, p - 1n, p, p + 1n, (1n << 2048n) - 1n]) {
         expectInvalid(checkPublicValue(row, enc(y)));
         expectInvalid(kp.computeShared(enc(y)));
       }
+      for (const y of [2n, 256n, 1n << 2040n, p - 2n]) assert.equal(checkPublicValue(row, enc(y)).ok, true, `y = ${y.toString(16).slice(0, 8)}...`);
       expectInvalid(kp.computeShared(new Uint8Array(row.publicLength - 1).fill(7)));
       expectInvalid(kp.computeShared(new Uint8Array(row.publicLength + 1).fill(7)));
       assert.equal(kp.computeShared(enc(2n)).ok, true);
