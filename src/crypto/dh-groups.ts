@@ -186,7 +186,8 @@ function modpKeyPair(row: ModpGroupRow, rng: Rng): DhKeyPair {
   drawn.fill(0);
   let disposed = false;
   dh.setPrivateKey(x);
-  const publicValue = leftPad(new Uint8Array(dh.generateKeys()), row.publicLength);
+  // generateKeys() and computeSecret() return buffers of their own: kept as they are, not copied again.
+  const publicValue = leftPad(dh.generateKeys(), row.publicLength);
   return {
     group: row,
     publicValue,
@@ -196,7 +197,7 @@ function modpKeyPair(row: ModpGroupRow, rng: Rng): DhKeyPair {
       if (!chk.ok) return chk;
       try {
         dh.setPrivateKey(x);
-        return ok(leftPad(new Uint8Array(dh.computeSecret(Buffer.from(peer))), row.sharedLength));
+        return ok(leftPad(dh.computeSecret(peer), row.sharedLength));
       } catch (e) {
         return fail('INVALID_KEY_INFORMATION', `${row.name} public value rejected by OpenSSL: ${(e as Error).message}`);
       }

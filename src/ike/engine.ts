@@ -167,12 +167,16 @@ export class IkeEngine implements Engine {
 
   /** ISAKMP SAs (by initiator cookie) something was added under during the current run. */
   private touched: Set<string> | undefined;
+  private readonly touchedSet = new Set<string>();
 
   private run(now: Millis, f: () => void, touchedSa?: string): Effects {
     this.now = now;
     this.fx = { send: [], install: [], log: [] };
     let full = touchedSa === undefined || this.cachedNext === null;
-    const touched = (this.touched = new Set());
+    // One set reused by every run; a run inside another (none today) would get its own.
+    const outer = this.touched;
+    const touched = (this.touched = outer ? new Set<string>() : this.touchedSet);
+    if (!outer) touched.clear();
     if (touchedSa) touched.add(touchedSa);
     try {
       f();
@@ -182,7 +186,7 @@ export class IkeEngine implements Engine {
       this.log('misc', 0, `internal error: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
       full = true;
     } finally {
-      this.touched = undefined;
+      this.touched = outer;
     }
     const fx = this.fx;
     let next: Millis | undefined;

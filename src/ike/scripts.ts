@@ -43,25 +43,34 @@ export const SCRIPTS: Record<number, Script> = {
   [ExchangeType.QUICK_MODE]: QUICK_MODE,
 };
 
+/** A step's payload names as numbers, worked out once per step (every received message is checked). */
+interface CompiledStep {
+  must: { name: Want; types: number[] }[];
+  allowed: Set<number>;
+}
+const compiled = new WeakMap<Step, CompiledStep>();
+const SINGLE = [PayloadType.SA, PayloadType.KEY_EXCH, PayloadType.NONCE, PayloadType.HASH];
+
+function compile(step: Step): CompiledStep {
+  let c = compiled.get(step);
+  if (!c) {
+    const must = step.must.map((w) => ({ name: w, types: w === 'AUTH' ? [PayloadType.HASH, PayloadType.SIG] : [PayloadType[w]] }));
+    c = { must, allowed: new Set([...step.may.map((n) => PayloadType[n] as number), ...must.flatMap((m) => m.types)]) };
+    compiled.set(step, c);
+  }
+  return c;
+}
+
 /** Checks a received message's payload types against one step; every payload must be required or allowed. */
 export function checkStep(step: Step, types: number[], encrypted: boolean): Refusal | undefined {
   if (step.encrypted && !encrypted) return refuse('INVALID_FLAGS', 'message must be encrypted');
-  const have = new Set(types);
-  for (const w of step.must) {
-    const ok = w === 'AUTH' ? have.has(PayloadType.HASH) || have.has(PayloadType.SIG) : have.has(PayloadType[w]);
-    if (!ok) return refuse('PAYLOAD_MALFORMED', `missing ${w} payload`);
+  const c = compile(step);
+  for (const m of c.must) {
+    if (!m.types.some((t) => types.includes(t))) return refuse('PAYLOAD_MALFORMED', `missing ${m.name} payload`);
   }
-  const allowed = new Set<number>(step.may.map((n) => PayloadType[n]));
-  for (const w of step.must) {
-    if (w === 'AUTH') {
-      allowed.add(PayloadType.HASH);
-      allowed.add(PayloadType.SIG);
-    } else allowed.add(PayloadType[w]);
-  }
-  for (const t of types) if (!allowed.has(t)) return refuse('INVALID_PAYLOAD_TYPE', `unexpected payload type ${t} at this step`);
-  const count = (t: number): number => types.filter((x) => x === t).length;
-  for (const single of [PayloadType.SA, PayloadType.KEY_EXCH, PayloadType.NONCE, PayloadType.HASH]) {
-    if (count(single) > 1) return refuse('PAYLOAD_MALFORMED', `repeated payload type ${single}`);
+  for (const t of types) if (!c.allowed.has(t)) return refuse('INVALID_PAYLOAD_TYPE', `unexpected payload type ${t} at this step`);
+  for (const single of SINGLE) {
+    if (types.indexOf(single) !== types.lastIndexOf(single)) return refuse('PAYLOAD_MALFORMED', `repeated payload type ${single}`);
   }
   return undefined;
 }
