@@ -152,7 +152,7 @@ export class IkeEngine implements Engine {
   receive(datagram: Uint8Array, from: Endpoint, to: Endpoint, now: Millis): Effects {
     // A datagram changes the timers of its own ISAKMP SA and what hangs off it, and of what it adds (see run).
     const key = datagram.length >= 8 ? Buffer.from(datagram.buffer, datagram.byteOffset, 8).toString('hex') : undefined;
-    return this.run(now, () => this.dispatch(datagram, from, to), key);
+    return this.run(now, () => this.dispatch(datagram, from, to, key), key);
   }
 
   tick(now: Millis): Effects {
@@ -530,7 +530,8 @@ export class IkeEngine implements Engine {
 
   // ---------- inbound ----------
 
-  private dispatch(datagram: Uint8Array, from: Endpoint, to: Endpoint): void {
+  /** `icookieHex`: the datagram's first 8 bytes in hex, when the caller has worked them out already. */
+  private dispatch(datagram: Uint8Array, from: Endpoint, to: Endpoint, icookieHex?: string): void {
     this.stats.received++;
     const h = readHeader(datagram);
     if (isRefusal(h)) {
@@ -538,7 +539,7 @@ export class IkeEngine implements Engine {
       this.log('message', 10, `dropped datagram from ${endpointKey(from)}: ${h.reason}`);
       return;
     }
-    const key = Buffer.from(h.ispi).toString('hex');
+    const key = icookieHex ?? Buffer.from(h.ispi).toString('hex');
     const sa = this.sas.get(key);
     if (sa && !h.rspi.every((b) => b === 0) && !sa.rcookie.every((b) => b === 0) && !sa.rcookie.equals(h.rspi)) {
       this.drop('invalid_cookie');

@@ -36,6 +36,8 @@ export interface PayloadSpan {
 // collection.
 const SPAN = Symbol('received bytes');
 type WithSpan = Payload & { [SPAN]?: Uint8Array };
+/** One descriptor object for every definition (defineProperty copies what it needs). */
+const SPAN_DESCRIPTOR: { value: Uint8Array | undefined } = { value: undefined };
 
 /** The received bytes of a payload decoded with `{ spans: true }`; undefined for any other payload. */
 export function payloadSpan(p: Payload): PayloadSpan | undefined {
@@ -120,7 +122,11 @@ function chain(buf: Uint8Array, start: number, end: number, first: number, opts:
     const [n, body] = genericHeader(r, `payload ${type}`);
     next = n;
     const p = decodeBody(type, body);
-    if (opts.spans) Object.defineProperty(p, SPAN, { value: buf.subarray(start, r.pos) });
+    if (opts.spans) {
+      SPAN_DESCRIPTOR.value = buf.subarray(start, r.pos);
+      Object.defineProperty(p, SPAN, SPAN_DESCRIPTOR);
+      SPAN_DESCRIPTOR.value = undefined;
+    }
     out.push(p);
   }
   if (r.remaining !== 0 && !opts.decrypted && !(opts.allowAlignment && isAlignmentPadding(buf, r.pos, end)))
