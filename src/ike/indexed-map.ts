@@ -36,7 +36,9 @@ export class IndexedMap<K, V> extends Map<K, V> {
     if (old !== undefined && old !== v) this.unindex(old);
     super.set(k, v);
     // the constructor of Map may call set before the fields exist
-    for (const { of, groups } of this.idx ?? []) {
+    const idx = this.idx ?? [];
+    for (let i = 0; i < idx.length; i++) {
+      const { of, groups } = idx[i]!;
       const key = of(v);
       const g = groups.get(key);
       if (g === undefined || g === v) groups.set(key, v);
