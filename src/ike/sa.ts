@@ -361,6 +361,9 @@ export interface IpsecSa {
   hardAt: Millis;
 }
 
+/** What a new IPsec SA record takes besides its spec (the rest is read from the spec). */
+type IpsecSaStart = Omit<IpsecSa, 'spec' | 'id' | 'connection' | 'remoteAddress'>;
+
 /** What every IPsec SA negotiated alike has in common; records share one object per combination. */
 interface IpsecAlgo {
   readonly protocol: IpsecSaSpec['protocol'];
@@ -420,7 +423,7 @@ class IpsecSaRecord implements IpsecSa {
   readonly #natOa: IpsecSaSpec['natOa'];
   readonly #algo: IpsecAlgo;
 
-  constructor(spec: IpsecSaSpec, o: Omit<IpsecSa, 'spec' | 'id' | 'connection' | 'remoteAddress'>) {
+  constructor(spec: IpsecSaSpec, o: IpsecSaStart) {
     this.peer = o.peer;
     this.isakmpSerial = o.isakmpSerial;
     this.createdAt = o.createdAt;
@@ -471,6 +474,6 @@ class IpsecSaRecord implements IpsecSa {
 }
 
 /** The engine's record of a negotiated IPsec SA (its keys stay out of it). */
-export function newIpsecSa(spec: IpsecSaSpec, o: Omit<IpsecSa, 'spec' | 'id' | 'connection' | 'remoteAddress'>): IpsecSa {
+export function newIpsecSa(spec: IpsecSaSpec, o: IpsecSaStart): IpsecSa {
   return new IpsecSaRecord(spec, o);
 }

@@ -27,7 +27,7 @@ describe('ike/ids: addresses and ID payloads', () => {
     for (const [s, want] of [['0.0.0.0', [0, 0, 0, 0]], ['255.255.255.255', [255, 255, 255, 255]], ['192.0.2.1', [192, 0, 2, 1]]] as const) {
       assert.deepEqual([...addrBytes(s)!], want);
     }
-    for (const s of ['1.2.3', '1.2.3.4.5', '1.2.3.04', '1..3.4', '.1.2.3', '1.2.3.4.', '256.0.0.1', '1.2.3.4 ', '']) assert.equal(addrBytes(s), undefined, s);
+    for (const s of ['192.0.2', '192.0.2.1.5', '192.0.2.04', '192..2.1', '.192.0.2', '192.0.2.1.', '256.0.2.1', '192.0.2.1 ', '']) assert.equal(addrBytes(s), undefined, s);
   });
 
   it('IPv6 text still goes through the IPv6 parser', () => {
