@@ -113,5 +113,6 @@ export function hmac(hash: HashRow, key: Uint8Array, ...parts: readonly Uint8Arr
   } finally {
     // Keys and PRF input (g^xy among it) must not outlive the call in a shared buffer.
     buf.fill(0, 0, Math.max(n, B + hash.length));
+    if (k !== key) k.fill(0);
   }
 }

@@ -11,10 +11,9 @@ import { showDataplane } from '../dataplane/control.js';
 import type { SaInfo } from '../dataplane/api.js';
 
 /** An SA of showDataplane's JSON result (bigints as strings). */
+type DataplaneSaJson = Omit<SaInfo, 'seqOut' | 'seqInHigh'> & { seqOut: string; seqInHigh: string };
 /** Connection names one control `connect` request may start. */
 const MAX_CONNECT_NAMES = 10_000;
-
-type DataplaneSaJson = Omit<SaInfo, 'seqOut' | 'seqInHigh'> & { seqOut: string; seqInHigh: string };
 import { attachPacketIo, type PacketIo } from './packet-io.js';
 import { IkeEngine, type EngineSnapshot } from '../ike/engine.js';
 import { describePhase1 } from '../ike/proposals.js';

@@ -53,8 +53,8 @@ export interface EngineOptions {
   /** The NAT-T port (-N, default 4500); NAT traversal is off without it (-T). */
   natTPort?: number;
   /**
-   * Whether an event of this class and level would be written (default: every one). Messages that cost
-   * something to build (key dumps) are only built when it says yes; the others are reported regardless.
+   * Whether an event of this class and level (and kind) would be written (default: every one). Key dumps
+   * and the phase 1 and 2 reports are only built when it says yes; the others are reported regardless.
    */
   logWanted?: (cls: LogClassName, level: number, kind?: LogEvent['kind']) => boolean;
 }

@@ -96,6 +96,7 @@ export class Writer {
     while (cap < this.len + n) cap *= 2;
     const nb = new Uint8Array(cap);
     nb.set(this.buf.subarray(0, this.len));
+    this.buf.fill(0, 0, this.len); // what was written so far lives on in the new buffer only
     this.buf = nb;
   }
   u8(v: number): void {
