@@ -92,7 +92,7 @@ export function openMessage(h: Header, datagram: Uint8Array, keys?: Phase1Keys):
     if (!(h.flags & Flags.ENC)) return { payloads: decodeMessage(datagram, { spans: true }).payloads };
     if (!keys) return refuse('INVALID_FLAGS', 'encrypted message without keys', 'silent');
     if (body.length === 0) return refuse('PAYLOAD_MALFORMED', 'empty encrypted body');
-    const plain = keys.decrypt(h.messageId, Buffer.from(body), { defer: true });
+    const plain = keys.decrypt(h.messageId, body, { defer: true });
     if (!plain.ok) return refuse('PAYLOAD_MALFORMED', plain.error.reason);
     return { payloads: decodePayloads(h.nextPayload, plain.value, { decrypted: true, spans: true }) };
   } catch (err) {

@@ -126,6 +126,21 @@ describe('crypto registry tables', () => {
     );
   });
 
+  it('AES-CBC Phase 1 bodies match NIST SP 800-38A F.2.1 and F.2.5, both ways', () => {
+    const iv = Buffer.from('000102030405060708090a0b0c0d0e0f', 'hex');
+    const pt = Buffer.from('6bc1bee22e409f96e93d7e117393172aae2d8a571e03ac9c9eb76fac45af8e5130c81c46a35ce411e5fbc1191a0a52eff69f2445df4f9b17ad2b417be66c3710', 'hex');
+    const cases = [
+      { bits: 128, key: '2b7e151628aed2a6abf7158809cf4f3c', ct: '7649abac8119b246cee98e9b12e9197d5086cb9b507219ee95db113a917678b273bed6b8e3c1743b7116e69e222295163ff1caa1681fac09120eca307586e1a7' },
+      { bits: 256, key: '603deb1015ca71be2b73aef0857d77811f352c073b6108d72d9810a30914dff4', ct: 'f58c4c04d6e5f1ba779eabfb5f7bfbd69cfc4e967edb808d679f777bc6702c7d39f23369a9d9bacfa530e26304231461b2eb05e2c39be9fcda6c19078c6a9d1b' },
+    ];
+    for (const c of cases) {
+      const spec = unwrap(phase1Cipher(IkeEncryption.AES_CBC, c.bits));
+      const key = Buffer.from(c.key, 'hex');
+      assert.equal(toHex(encryptBody(spec, key, iv, pt)), c.ct);
+      assert.equal(toHex(unwrap(decryptBody(spec, key, iv, Buffer.from(c.ct, 'hex')))), pt.toString('hex'));
+    }
+  });
+
   it('property: two peers with the same inputs decrypt each other across hashes, ciphers and message IDs', () => {
     fc.assert(
       fc.property(
