@@ -128,6 +128,16 @@ function statSeconds(file: string): number {
   }
 }
 
+/** The most resident memory a process has had (VmHWM), in MiB; NaN once it has gone. */
+function peakRssMiB(pid: number | undefined): number {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
 /** CPU seconds a whole process has used. */
 const cpuSeconds = (pid: number | undefined): number => statSeconds(`/proc/${pid}/stat`);
 
@@ -256,11 +266,13 @@ export async function bench(): Promise<void> {
       if (process.env['OAKLEY_BENCH_PROF']) console.log(`  profile window ${w + 1}: ${from!.mono} ${to.mono}`);
       dh = dhAfter;
     }
+    const peaks = daemons.map((d) => peakRssMiB(d.child.pid));
     for (const d of daemons) d.child.kill('SIGTERM');
     await until('daemons to stop', () => daemons.every((d) => d.exited !== undefined), [], 10_000).catch(() => {
       for (const d of daemons) if (d.exited === undefined) d.child.kill('SIGKILL');
     });
     report(windows, warmDone, warmRate);
+    console.log(`    peak resident memory: initiator ${peaks[1]!.toFixed(0)} MiB, responder ${peaks[0]!.toFixed(0)} MiB (${TOTAL} peers configured, ${warmDone + WINDOWS * (RAMP + TUNNELS)}+ tunnels up)`);
   } catch (e) {
     console.log(`handshakes between two daemons: failed: ${(e as Error).message}`);
   } finally {
