@@ -6,8 +6,9 @@
 // Then the stream runs in several windows; each window's rate is the tunnels finished in it divided by its
 // length (the daemons' own counts, `show stats`), printed beside the DH-bound limit of one side measured just
 // before and just after it, while both daemons sit idle: each daemon has a core, so the limit is one side's DH
-// work (2 key pairs + 2 g^xy per handshake) on one core. The speed of this shared machine drifts by 10 % within
-// seconds, so the limit is measured next to each window, and the figure is the median over the windows.
+// work (2 key pairs + 2 g^xy per handshake) on one core, measured on both cores at once as the daemons run
+// (dh-cores.ts). The speed of this shared machine drifts by 10 % within seconds, so the limit is measured next
+// to each window, and the figure is the median over the windows.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
