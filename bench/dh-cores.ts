@@ -1,10 +1,10 @@
 // The DH-bound limit when two daemons run at once: each core does DH while the other does too. A core alone
-// runs DH a per cent or two faster than two busy cores do (shared caches, memory bandwidth, clock), and two
+// runs DH a few per cent faster than two busy cores do (shared caches, memory bandwidth, clock), and two
 // daemon processes on two cores can never do better than the latter. The other cores' measurements run in
 // processes of their own, as the daemons do (threads of one process would also share its allocator and
 // OpenSSL's locks).
 import { spawn } from 'node:child_process';
-import { once } from 'node:events';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { measureDhLimit } from './crypto.bench.js';
 
@@ -27,30 +27,17 @@ export async function measureDhLimitOnCores(group: number, ms: number, cores: nu
     spawn(process.execPath, [fileURLToPath(import.meta.url), CHILD, String(group), String(ms)], { stdio: ['pipe', 'pipe', 'inherit'] }),
   );
   try {
-    const lines = children.map((c) => {
-      let buf = '';
-      const out: string[] = [];
-      const waiters: ((s: string) => void)[] = [];
-      c.stdout.on('data', (b: Buffer) => {
-        buf += b.toString();
-        for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
-          const line = buf.slice(0, i);
-          buf = buf.slice(i + 1);
-          const w = waiters.shift();
-          if (w) w(line);
-          else out.push(line);
-        }
-      });
-      const exited = once(c, 'exit').then(() => {
-        throw new Error('a DH measuring process exited early');
-      });
-      return (): Promise<string> => Promise.race([out.length ? Promise.resolve(out.shift()!) : new Promise<string>((r) => waiters.push(r)), exited]);
-    });
-    await Promise.all(lines.map((next) => next())); // ready
-    const results = lines.map((next) => next());
+    const lines = children.map((c) => createInterface({ input: c.stdout })[Symbol.asyncIterator]());
+    const next = async (it: AsyncIterator<string>): Promise<string> => {
+      const r = await it.next();
+      if (r.done) throw new Error('a DH measuring process exited early');
+      return r.value;
+    };
+    await Promise.all(lines.map(next)); // each has warmed up
+    const results = Promise.all(lines.map(next));
     for (const c of children) c.stdin.write('go\n');
     const mine = measureDhLimit(group, ms);
-    return [mine, ...(await Promise.all(results)).map(Number)];
+    return [mine, ...(await results).map(Number)];
   } finally {
     for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
   }
