@@ -25,15 +25,17 @@ describe('young generation: a daemon after its re-exec', function () {
   async function start(env: Record<string, string | undefined>): Promise<Daemon> {
     const dir = tempDir();
     const [port, peerPort] = randomPorts();
+    const setEnv = (vars: Record<string, string | undefined>): void => {
+      for (const [k, v] of Object.entries(vars)) if (v === undefined) delete process.env[k]; else process.env[k] = v;
+    };
     const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
-    Object.assign(process.env, env);
-    for (const [k, v] of Object.entries(env)) if (v === undefined) delete process.env[k];
+    setEnv(env);
     try {
       const d = await startDaemon('young', dir, port, confFor({ self: 'east', peerPort, active: false }));
       started.push(d);
       return d;
     } finally {
-      for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k]; else process.env[k] = v;
+      setEnv(saved);
     }
   }
   const cmdline = (pid: number): string[] => fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
