@@ -65,6 +65,12 @@ function literalLookup(address: string, family: number, callback: LookupCallback
   else dns.lookup(address, family, callback);
 }
 
+// A gateway's one address takes every peer's first messages: a burst from a few hundred peers at once (after
+// a restart, or at a rekey wave) overflows Linux's default 208 KiB and each lost datagram costs its peer a
+// retransmission seconds later. The kernel caps the request at net.core.rmem_max and only charges what is
+// queued.
+const RECV_BUFFER = 4 * 1024 * 1024;
+
 export class UdpTransport {
   readonly bound: Bound[] = [];
   /** Sockets by local "address port": a gateway may listen on many addresses, and every send looks one up. */
@@ -79,6 +85,7 @@ export class UdpTransport {
       for (const [p, natT] of [[port, false], ...(natTPort ? [[natTPort, true]] : [])] as [number, boolean][]) {
         const socket = dgram.createSocket({
           type: net.isIPv6(address) ? 'udp6' : 'udp4', reuseAddr: false, lookup: literalLookup as unknown as dgram.SocketOptions['lookup'],
+          recvBufferSize: RECV_BUFFER,
         });
         try {
           await new Promise<void>((resolve, reject) => {

@@ -126,3 +126,36 @@ describe('daemon/transport: sending', function () {
     assert.equal(got.at(-1)!.toString(), 'three');
   });
 });
+
+describe('daemon/transport: receiving', function () {
+  this.timeout(10_000);
+
+  it('a burst of 1,000 first messages from many peers, sent while the daemon is busy, all arrive', async function () {
+    // The receive buffer asked for is capped by net.core.rmem_max; below 2 MiB the burst cannot fit either way.
+    const rmemMax = Number(fs.readFileSync('/proc/sys/net/core/rmem_max', 'utf8'));
+    if (rmemMax < 2 * 1024 * 1024) this.skip();
+    const got: number[] = [];
+    const t = new UdpTransport((data) => got.push(data.readUInt32BE(0)), () => undefined);
+    // An address literal needs no lookup: the sender hands each datagram to the kernel inside the loop below.
+    const literal = (address: string, _family: unknown, cb: (e: null, a: string, f: number) => void): void => cb(null, address, 4);
+    const tx = dgram.createSocket({ type: 'udp4', lookup: literal as unknown as dgram.SocketOptions['lookup'] });
+    try {
+      assert.deepEqual(await t.bind(['127.0.0.1'], 0, undefined), []);
+      const port = t.bound[0]!.socket.address().port;
+      await new Promise<void>((r) => tx.bind(0, '127.0.0.1', () => r()));
+      // This loop fills the receiver's buffer before its event loop can read: Linux's default 208 KiB holds
+      // about 200 such datagrams.
+      for (let i = 0; i < 1000; i++) {
+        const msg = Buffer.alloc(300);
+        msg.writeUInt32BE(i, 0);
+        tx.send(msg, port, '127.0.0.1');
+      }
+      for (let i = 0; i < 200 && got.length < 1000; i++) await new Promise((r) => setTimeout(r, 10));
+      assert.equal(got.length, 1000);
+      assert.deepEqual(got, Array.from({ length: 1000 }, (_, i) => i));
+    } finally {
+      tx.close();
+      t.close();
+    }
+  });
+});
