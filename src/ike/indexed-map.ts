@@ -24,6 +24,15 @@ export class IndexedMap<K, V> extends Map<K, V> {
       if (g instanceof Set) g.forEach((v) => f(v));
       else f(g);
     };
+    // A gateway's peers can share one address by the thousand: asking whether a group has some member must
+    // not copy the group.
+    lookup.some = (key: string, f: (v: V) => boolean): boolean => {
+      const g = groups.get(key);
+      if (g === undefined) return false;
+      if (!(g instanceof Set)) return f(g);
+      for (const v of g) if (f(v)) return true;
+      return false;
+    };
     return lookup;
   }
 
@@ -78,4 +87,6 @@ const EMPTY: readonly never[] = [];
 export interface Lookup<V> {
   (key: string): readonly V[];
   each(key: string, f: (v: V) => void): void;
+  /** Whether some member of the group satisfies `f`; stops at the first, copies nothing. */
+  some(key: string, f: (v: V) => boolean): boolean;
 }

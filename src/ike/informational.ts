@@ -127,9 +127,12 @@ function handleDelete(e: IkeEngine, sa: IsakmpSa, d: D): void {
     const v = Buffer.from(spi).readUInt32BE(0);
     // The peer names its inbound SPI, which is our outbound one.
     const ah = d.protocol === ProtocolId.IPSEC_AH;
-    const s = e.ipsecAt(sa.remote.address).find((x) => {
+    let s: IpsecSa | undefined;
+    e.ipsecAt.some(sa.remote.address, (x) => {
       const p = x.spec;
-      return ah ? (p.protocol === 'ah' && p.outbound.spi === v) || p.ah?.outbound.spi === v : p.protocol === 'esp' && p.outbound.spi === v;
+      const hit = ah ? (p.protocol === 'ah' && p.outbound.spi === v) || p.ah?.outbound.spi === v : p.protocol === 'esp' && p.outbound.spi === v;
+      if (hit) s = x;
+      return hit;
     });
     if (s) e.removeIpsec(s, `deleted by peer ${sa.peer.name}`);
     else e.log('sa', 20, `peer deleted unknown ${ah ? 'AH' : 'ESP'} SPI 0x${hex32(v)}`);

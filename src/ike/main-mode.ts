@@ -282,7 +282,7 @@ function initiatorStep(e: IkeEngine, sa: IsakmpSa, ps: Payload[], from: Endpoint
       }
       sa.step = 5;
       // First contact with this peer as far as we know: tell it to drop whatever it kept from before.
-      const known = [...e.sasAt(sa.remote.address)].some((o) => o !== sa) || e.ipsecAt(sa.remote.address).length > 0;
+      const known = e.sasAt.some(sa.remote.address, (o) => o !== sa) || e.ipsecAt.some(sa.remote.address, () => true);
       const ic: Payload[] = known ? [] : [{
         type: PayloadType.NOTIFY, doi: Doi.IPSEC, protocol: ProtocolId.ISAKMP, spi: Buffer.concat([sa.icookie, sa.rcookie]),
         notifyType: NotifyType.INITIAL_CONTACT, data: Buffer.alloc(0),

@@ -18,6 +18,10 @@ describe('IndexedMap (secondary indexes of engine records)', () => {
           const visited: number[] = [];
           byGroup.each(`g${g}`, (v) => visited.push(v.id));
           assert.deepEqual(visited.sort((a, b) => a - b), scan, 'each visits the same group');
+          for (const id of [0, 7, 20]) assert.equal(byGroup.some(`g${g}`, (v) => v.id === id), scan.includes(id), 'some finds what a scan finds');
+          let asked = 0;
+          assert.equal(byGroup.some(`g${g}`, () => (asked++, true)), scan.length > 0);
+          assert.equal(asked, Math.min(1, scan.length), 'some stops at the first member that satisfies it');
         }
       }),
       { numRuns: 200, seed: 7 },
