@@ -27,7 +27,7 @@ const outer = (side: 1 | 2, i: number): string => `127.${side * 10 + (i >> 16)}.
 // Host selectors inside the documentation ranges: tunnel i joins 192.0.2.(i%256) and 198.51.100.(i/256).
 const inner = (side: 1 | 2, i: number): string => (side === 1 ? `192.0.2.${i & 255}` : `198.51.100.${i >> 8}`);
 
-function config(side: 1 | 2, n: number, group: number): { config: EngineConfig; local: Endpoint[] } {
+export function config(side: 1 | 2, n: number, group: number): { config: EngineConfig; local: Endpoint[] } {
   const other = side === 1 ? 2 : 1;
   const peers: PeerConfig[] = [];
   const connections: ConnectionConfig[] = [];

@@ -172,7 +172,11 @@ export class IsakmpDaemon {
       this.mapped.engine.phase1Policy = keynotePhase1Policy(policy, (m) => this.log.info('policy', 0, m));
     }
     for (const w of this.mapped.warnings) this.log.info('misc', w.includes('Default-phase-1') ? 20 : 0, `config: ${w}`);
-    if (this.engine) this.engine.config = this.mapped.engine;
+    if (this.engine) {
+      this.engine.config = this.mapped.engine;
+      // Timers follow the new values (Exchange-max-time, DPD-check-interval) at once, not at the next datagram.
+      this.apply(this.engine.tick(this.now()));
+    }
   }
 
   /** [Phase 2] Connections are brought up at start and kept up (isakmpd connection.c). */

@@ -13,10 +13,11 @@ import {
 import { readHeader } from './message.js';
 import { mainModeInitiate, mainModeReceive } from './main-mode.js';
 import { aggressiveInitiate, aggressiveReceive } from './aggressive-mode.js';
-import { encrName, quickInitiate, quickReceive } from './quick-mode.js';
+import { encrName, qkey, quickInitiate, quickReceive } from './quick-mode.js';
 import { infoReceive, sendDeleteIpsec, sendDeleteIsakmp, sendUnprotectedNotify } from './informational.js';
 import { dpdTick } from './dpd.js';
 import { IndexedMap } from './indexed-map.js';
+import { TimerHeap } from './timer-heap.js';
 import { acquire } from './acquire.js';
 import { ExchangeType } from '../isakmp/numbers.js';
 
@@ -71,7 +72,17 @@ export interface EngineStats {
 }
 
 export class IkeEngine implements Engine {
-  config: EngineConfig;
+  #config!: EngineConfig;
+  get config(): EngineConfig {
+    return this.#config;
+  }
+
+  /** A new configuration can move any timer (Exchange-max-time, DPD): the next run queues them all again. */
+  set config(c: EngineConfig) {
+    this.#config = c;
+    this.timersStale = true;
+  }
+
   readonly local: Endpoint[];
   readonly rng: Rng;
   /** ISAKMP SAs by initiator cookie (hex), also by peer name and by peer address. */
@@ -156,7 +167,8 @@ export class IkeEngine implements Engine {
   }
 
   tick(now: Millis): Effects {
-    return this.run(now, () => this.timers());
+    // Only the groups whose time has come are looked at; they note themselves as touched (see timers).
+    return this.run(now, () => this.timers(), '');
   }
 
   command(c: Command, now: Millis): Effects {
@@ -172,7 +184,7 @@ export class IkeEngine implements Engine {
   private run(now: Millis, f: () => void, touchedSa?: string): Effects {
     this.now = now;
     this.fx = { send: [], install: [], log: [] };
-    let full = touchedSa === undefined || this.cachedNext === null;
+    let full = touchedSa === undefined || this.timersStale;
     // One set reused by every run; a run inside another (none today) would get its own.
     const outer = this.touched;
     const touched = (this.touched = outer ? new Set<string>() : this.touchedSet);
@@ -189,30 +201,83 @@ export class IkeEngine implements Engine {
       this.touched = outer;
     }
     const fx = this.fx;
-    let next: Millis | undefined;
-    if (full) next = this.nextTimer();
-    else {
-      // Only the SAs this run named or added to (and their Quick Modes and IPsec SAs) can have moved a timer
-      // earlier; everything else keeps the cached earliest time, which may be early but is never late (a
-      // tick at a stale time just rescans everything).
-      next = this.cachedNext ?? undefined;
-      for (const k of touched) next = minTime(next, this.timersTouchedBy(k));
-      for (const d of this.deferred) next = minTime(next, d.at);
-      if (this.verifyTimers) {
-        const exact = this.nextTimer();
-        if (exact !== undefined && (next === undefined || exact < next)) this.timerMisses++;
-      }
+    // Only the SAs this run named, added to or found due (and their Quick Modes and IPsec SAs) can have moved a
+    // timer; each goes back into the heap at its new time. Anything else (a command, a new configuration)
+    // queues every group again.
+    if (full) this.rebuildTimers();
+    else for (const k of touched) this.requeue(k);
+    this.timersStale = false;
+    const next = this.earliestTimer();
+    if (this.verifyTimers) {
+      const exact = this.nextTimer();
+      if (exact !== undefined && (next === undefined || exact < next)) this.timerMisses++;
     }
-    this.cachedNext = next;
     if (next !== undefined) fx.nextTimer = next;
     return fx;
   }
 
-  /** Earliest timer of everything when last computed (null: compute in full next time). */
-  private cachedNext: Millis | undefined | null = null;
-  /** Tests: check every incremental timer computation against a full scan; misses are counted here. */
+  /**
+   * Each group (an ISAKMP SA by initiator cookie, with its Quick Modes and IPsec SAs) has at most one live entry
+   * in the heap, at the time recorded here; an entry at any other time is left over and skipped. The live entry
+   * is the group's earliest timer, because every change to a group happens in a run that touches it, and each
+   * such run queues the group again.
+   */
+  private readonly heap = new TimerHeap();
+  private readonly queued = new Map<string, Millis>();
+  /** Set when the configuration changes outside a run: the next run queues every group again. */
+  private timersStale = true;
+  /** Tests: check every heap-derived next time against a full scan; misses are counted here. */
   verifyTimers = false;
   timerMisses = 0;
+
+  private requeue(key: string): void {
+    const t = this.timersTouchedBy(key);
+    if (t === undefined) {
+      this.queued.delete(key);
+      return;
+    }
+    if (this.queued.get(key) === t) return;
+    this.queued.set(key, t);
+    this.heap.push(t, key);
+    // The entry a group had before is left behind, to be skipped when it comes up (a time that moved later
+    // must not wake the daemon for nothing); when such entries outnumber the live ones the heap is built
+    // again from the live ones alone.
+    if (this.heap.size > 2 * this.queued.size + 1024) {
+      this.heap.clear();
+      for (const [k, at] of this.queued) this.heap.push(at, k);
+    }
+  }
+
+  private rebuildTimers(): void {
+    this.heap.clear();
+    this.queued.clear();
+    for (const k of this.sas.keys()) this.requeue(k);
+    for (const q of this.quick.values()) this.requeue(q.isakmp.icookieHex);
+    for (const s of this.ipsec.values()) this.requeue(s.id.slice(0, 16));
+  }
+
+  private earliestTimer(): Millis | undefined {
+    const h = this.heap;
+    while (h.size && this.queued.get(h.topKey!) !== h.topAt) h.pop();
+    let next = h.topAt;
+    for (const d of this.deferred) next = minTime(next, d.at);
+    return next;
+  }
+
+  /** The groups whose time has come, taken off the heap. */
+  private dueGroups(): string[] {
+    const due: string[] = [];
+    const h = this.heap;
+    while (h.size && h.topAt! <= this.now) {
+      const key = h.topKey!;
+      const at = h.topAt!;
+      h.pop();
+      if (this.queued.get(key) !== at) continue;
+      this.queued.delete(key);
+      due.push(key);
+    }
+    return due;
+  }
 
   private timersTouchedBy(icookieHex: string): Millis | undefined {
     let t: Millis | undefined;
@@ -619,9 +684,18 @@ export class IkeEngine implements Engine {
     return 'resent';
   }
 
+  /**
+   * The groups whose time has come, in the order a full pass would take them: their ISAKMP SAs, then their
+   * Quick Modes, connections waiting to start, then their IPsec SAs' soft and hard lifetimes. A record that an
+   * earlier step removed is passed over.
+   */
   private timers(): void {
     const maxAge = this.config.exchangeMaxTimeSec * 1000;
-    for (const sa of [...this.sas.values()]) {
+    const due = this.dueGroups();
+    for (const k of due) this.touched?.add(k);
+    for (const k of due) {
+      const sa = this.sas.get(k);
+      if (!sa) continue;
       if (sa.state !== 'ESTABLISHED') {
         if (this.now - sa.createdAt >= maxAge) {
           this.failPhase1(sa, `exchange took longer than Exchange-max-time (${this.config.exchangeMaxTimeSec} s)`);
@@ -651,7 +725,9 @@ export class IkeEngine implements Engine {
         if ((sa.xmit.lastSent || sa.xmit.reply) && sa.establishedAt !== undefined && this.now - sa.establishedAt >= maxAge) sa.xmit = newXmit(sa.establishedAt);
       }
     }
-    for (const [k, q] of [...this.quick]) {
+    for (const q of due.flatMap((k) => this.quickOfSa(k))) {
+      const k = qkey(q.isakmp, q.messageId);
+      if (this.quick.get(k) !== q) continue;
       if (q.state === 'DONE') {
         if (q.keepUntil !== undefined && q.keepUntil <= this.now) this.quick.delete(k);
         continue;
@@ -675,7 +751,9 @@ export class IkeEngine implements Engine {
       const sa = conn && this.establishedWith(conn.peer);
       if (sa) this.startQuickIfDown(sa, d.name);
     }
-    for (const s of [...this.ipsec.values()]) {
+    const ipsec = due.flatMap((k) => this.ipsecOfSa(k));
+    for (const s of ipsec) {
+      if (this.ipsec.get(s.id) !== s) continue;
       if (s.softAt <= this.now && !s.rekeyStarted && s.hardAt > this.now) {
         // Renegotiate active connections before the hard lifetime; the old SA serves until then. If the
         // peer already rekeyed, the fresher SA is there and nothing is needed.
@@ -687,7 +765,8 @@ export class IkeEngine implements Engine {
         }
       }
     }
-    for (const s of [...this.ipsec.values()]) {
+    for (const s of ipsec) {
+      if (this.ipsec.get(s.id) !== s) continue;
       if (s.hardAt <= this.now) {
         const sa = this.establishedWith(s.peer);
         if (sa) sendDeleteIpsec(this, sa, [s]);

@@ -21,7 +21,8 @@ import { PayloadType, ProtocolId, ExchangeType, Doi, Situation, NotifyType, IdTy
 
 const NONCE_LEN = 20;
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
-const qkey = (sa: IsakmpSa, mid: number): string => flat(`${sa.icookieHex}:${mid}`);
+/** A Quick Mode's key in IkeEngine.quick: its ISAKMP SA's initiator cookie and its message ID. */
+export const qkey = (sa: IsakmpSa, mid: number): string => flat(`${sa.icookieHex}:${mid}`);
 
 
 function sendQm(e: IkeEngine, q: QuickExchange, hashValue: (rest: Buffer) => Buffer, rest: Payload[], awaitReply: boolean): void {

@@ -382,6 +382,23 @@ describe('ike engine: Main Mode + Quick Mode over a simulated network', () => {
     assert.equal(tries, 5);
   });
 
+  it('DPD turned on by a new configuration while the tunnel is up: the peer is asked from then on', () => {
+    const { net, east, west } = pair();
+    net.command(east, { type: 'connect', name: 'east-west' });
+    net.run(60_000, bothUp(east, west));
+    const up = net.now;
+    net.run(up + 100_000);
+    assert.equal(net.wire.filter((p) => p.at > up).length, 0, 'no DPD configured: nothing on the wire');
+    // as a reload does: a new configuration object, then a tick
+    east.engine.config = { ...east.engine.config, dpdIntervalSec: 30 };
+    net.apply(east, east.engine.tick(net.now));
+    const reloaded = net.now;
+    net.run(reloaded + 100_000);
+    const asked = net.wire.filter((p) => p.at > reloaded && p.from.address === EAST.address).length;
+    assert.ok(asked >= 3, `${asked} R-U-THERE in 100 s at a 30 s interval`);
+    assert.equal(east.engine.ipsec.size, 1);
+  });
+
   it('an expiring ISAKMP SA goes quietly and leaves the IPsec SAs to live on both sides', () => {
     const { net, east, west } = pair({ eastTransforms: [{ ...P1_3DES_SHA_MODP1024, lifeSeconds: 60 }], westTransforms: [{ ...P1_3DES_SHA_MODP1024, lifeSeconds: 60 }] });
     net.command(east, { type: 'connect', name: 'east-west' });

@@ -8,6 +8,7 @@ import { IkeEngine } from '../../src/ike/engine.js';
 import type { EngineConfig, PeerConfig } from '../../src/ike/config.js';
 import type { Endpoint } from '../../src/ike/types.js';
 import { systemRng } from '../../src/crypto/random.js';
+import { newIsakmpSa, newXmit } from '../../src/ike/sa.js';
 
 describe('ike engine: many peers and addresses', () => {
   it('a connect made while a tunnel is up arms the retransmission of the new exchange', () => {
@@ -37,6 +38,41 @@ describe('ike engine: many peers and addresses', () => {
     const sent = net.wire.filter((p) => p.to.address === silent.address).length;
     assert.ok(sent - sentBefore >= 3, `${sent - sentBefore} datagrams to the silent peer in 30 s: not retransmitted`);
     assert.equal(east.engine.timerMisses, 0);
+  });
+
+  it('a timer looks only at the SAs whose time has come, not at every SA the gateway holds', () => {
+    const net = new SimNet();
+    const cfg = pairConfigs();
+    const east = net.add('east', EAST, cfg.east, 'east-heap');
+    const west = net.add('west', WEST, cfg.west, 'west-heap');
+    net.command(east, { type: 'connect', name: 'east-west' });
+    net.run(60_000, () => added(east).length > 0 && added(west).length > 0);
+    // 500 more established ISAKMP SAs, to other addresses, whose only timer is an hour away
+    const [real] = [...east.engine.sas.values()];
+    for (let i = 0; i < 500; i++) {
+      const icookie = Buffer.alloc(8);
+      icookie.writeUInt32BE(i + 1, 4);
+      const sa = newIsakmpSa({
+        serial: 1000 + i, icookie, rcookie: Buffer.alloc(8, 1), initiator: true, exchange: 'main', peer: real!.peer, local: real!.local,
+        remote: { address: `127.9.${i >> 8}.${i & 255}`, port: 500 }, state: 'ESTABLISHED', step: 6, xmit: newXmit(net.now), createdAt: net.now, pending: [],
+      });
+      sa.hardAt = net.now + 3_600_000;
+      east.engine.sas.set(icookie.toString('hex'), sa);
+    }
+    net.command(east, { type: 'teardown', name: 'no-such-connection' }); // a command queues every SA again
+    east.engine.verifyTimers = false; // its check is itself a scan of every SA
+    const engine = east.engine as unknown as { timerOfSa: (...a: unknown[]) => unknown };
+    const timerOfSa = engine.timerOfSa.bind(engine);
+    let looked = 0;
+    engine.timerOfSa = (...a) => (looked++, timerOfSa(...a));
+    const ticks = { n: 0 };
+    const tick = east.engine.tick.bind(east.engine);
+    east.engine.tick = (now) => (ticks.n++, tick(now));
+    // the real tunnel's own timers fire (the kept replies and Quick Mode go after Exchange-max-time)
+    net.run(net.now + 600_000);
+    assert.ok(ticks.n >= 1, 'some timer fired');
+    assert.ok(looked < 10 * ticks.n + 20, `${looked} SAs looked at in ${ticks.n} ticks`);
+    assert.equal(east.engine.sas.size, 501);
   });
 
   it('deleting an ISAKMP SA takes its own Quick Modes and SPIs only', () => {
