@@ -172,9 +172,10 @@ export class IkeEngine implements Engine {
   }
 
   command(c: Command, now: Millis): Effects {
-    // connect only adds exchanges (or queues a connection on one in progress), so what it added is all that
-    // can have moved a timer; other commands are rare and rescan.
-    return this.run(now, () => this.doCommand(c), c.type === 'connect' ? '' : undefined);
+    // connect and acquire only add exchanges (or queue a connection on one in progress), and expire notes the
+    // SA it moves, so what they touched is all that can have moved a timer; the data plane sends the latter two
+    // at traffic's pace. Other commands are rare and queue every timer again.
+    return this.run(now, () => this.doCommand(c), c.type === 'connect' || c.type === 'acquire' || c.type === 'expire' ? '' : undefined);
   }
 
   /** ISAKMP SAs (by initiator cookie) something was added under during the current run. */
@@ -795,7 +796,8 @@ export class IkeEngine implements Engine {
       if ((sa.xmit.lastSent || sa.xmit.reply) && sa.establishedAt !== undefined) t = minTime(t, sa.establishedAt + maxAge);
       t = minTime(t, sa.keepaliveAt);
       if (this.config.dpdIntervalSec && sa.dpd?.peerSupports) {
-        t = minTime(t, sa.dpd.outstanding !== undefined ? (sa.dpd.sentAt ?? this.now) + 5000 : (sa.lastHeardAt ?? this.now) + this.config.dpdIntervalSec * 1000);
+        // as dpdTick reckons it
+        t = minTime(t, sa.dpd.outstanding !== undefined ? (sa.dpd.sentAt ?? this.now) + 5000 : (sa.lastHeardAt ?? sa.establishedAt ?? this.now) + this.config.dpdIntervalSec * 1000);
       }
     }
     return t;
@@ -861,6 +863,7 @@ export class IkeEngine implements Engine {
           // Soft byte (or packet) limit in the data plane: renegotiate now, as at the soft time limit.
           this.log('sa', 10, `soft expiry (${c.reason ?? 'data plane'}) for IPsec SA ${s.id}: renegotiating`);
           s.softAt = this.now;
+          this.touched?.add(s.id.slice(0, 16));
         }
         return;
       }
