@@ -8,7 +8,7 @@ import { ownBytes, seededRng, systemRng, type Rng } from './rng.js';
 import { endExchange, lastMessages, newXmit, sharedTransform, useMessageId, type IpsecSa, type IsakmpSa, type QuickExchange, type Xmit } from './sa.js';
 import {
   endpointKey, isRefusal, type Command, type Effects, type Endpoint, type LogClassName, type LogEvent, type Millis,
-  type IpsecSaSpec, type Outgoing, type Refusal,
+  type Outgoing, type Refusal,
 } from './types.js';
 import { readHeader } from './message.js';
 import { mainModeInitiate, mainModeReceive } from './main-mode.js';
@@ -856,7 +856,13 @@ export class IkeEngine implements Engine {
         return;
       }
       case 'expire': {
-        const s = [...this.ipsec.values()].find((x) => spisOf(x.spec).includes(c.spi));
+        let s: IpsecSa | undefined;
+        for (const x of this.ipsec.values()) {
+          if (x.hasSpi(c.spi)) {
+            s = x;
+            break;
+          }
+        }
         if (!s) return;
         if (c.hard) this.deleteIpsecAndTell(s, `hard lifetime (${c.reason ?? 'data plane'}) reached`);
         else if (s.softAt > this.now) {
@@ -1017,10 +1023,6 @@ export function keepOnlyReply(x: Xmit): void {
   // only a copy of the newest message earns a resend; older ones are dropped by the exchange's state anyway
   if (x.recv.length > 1) x.recv = x.recv.slice(-1);
 }
-
-/** Every SPI of an IPsec SA record (both directions, ESP and AH). */
-export const spisOf = (s: IpsecSaSpec): number[] =>
-  [s.inbound.spi, s.outbound.spi, ...(s.ah ? [s.ah.inbound.spi, s.ah.outbound.spi] : [])];
 
 interface LocalIndex {
   first4?: Endpoint;

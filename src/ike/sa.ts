@@ -354,6 +354,8 @@ export interface IpsecSa {
   readonly remoteAddress: string;
   peer: string;
   isakmpSerial: number;
+  /** Whether `spi` is one of its SPIs (either direction, ESP or AH), without building the spec. */
+  hasSpi(spi: number): boolean;
   createdAt: Millis;
   /** isakmpd sa_setup_expirations: a new SA is negotiated at a random 85-95 % of the lifetime. */
   softAt: Millis;
@@ -362,7 +364,7 @@ export interface IpsecSa {
 }
 
 /** What a new IPsec SA record takes besides its spec (the rest is read from the spec). */
-type IpsecSaStart = Omit<IpsecSa, 'spec' | 'id' | 'connection' | 'remoteAddress'>;
+type IpsecSaStart = Omit<IpsecSa, 'spec' | 'id' | 'connection' | 'remoteAddress' | 'hasSpi'>;
 
 /** What every IPsec SA negotiated alike has in common; records share one object per combination. */
 interface IpsecAlgo {
@@ -453,6 +455,10 @@ class IpsecSaRecord implements IpsecSa {
   }
   get remoteAddress(): string {
     return this.#remote.address;
+  }
+
+  hasSpi(spi: number): boolean {
+    return spi === this.#spiIn || spi === this.#spiOut || (this.#ahSpiIn !== undefined && (spi === this.#ahSpiIn || spi === this.#ahSpiOut));
   }
 
   get spec(): IpsecSaSpec {

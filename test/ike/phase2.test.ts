@@ -105,6 +105,10 @@ describe('ike engine: Quick Mode transforms, AH, bundles and lifetimes', () => {
     // AH and ESP keys of the same direction differ (KEYMAT includes the protocol and SPI)
     assert.notDeepEqual(Buffer.from(e.ah.outbound.authKey), Buffer.from(e.outbound.authKey));
     assertKeysPair(e, w);
+    // the engine's record answers for all four SPIs (a data-plane EXPIRE may name any of them), and no other
+    const rec = [...east.engine.ipsec.values()][0]!;
+    for (const spi of [e.inbound.spi, e.outbound.spi, e.ah.inbound.spi, e.ah.outbound.spi]) assert.ok(rec.hasSpi(spi), `SPI ${spi}`);
+    assert.ok(!rec.hasSpi(e.inbound.spi ^ 1));
     // the offer as it went: Quick Mode message 1 is encrypted, so check our own encoding of it
     const props = phase2Proposals([suite], { esp: 0x1000, ah: 0x2000 });
     assert.deepEqual(props.map((p) => [p.number, p.protocol]), [[1, 2], [1, 3]]);
